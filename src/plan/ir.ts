@@ -1,0 +1,126 @@
+// The intermediate representation between the planner (checked Rego → IR) and the code generator
+// (IR → Wasm). It is deliberately small and close to OPA's own planner IR, so OPA's documentation of
+// its IR explains ours too: blocks of statements over numbered locals; a statement that does not
+// hold (an undefined lookup, a failed comparison) leaves its block, and `Break` leaves enclosing
+// blocks. Everything here is plain data, so `govern build --dump-ir` can print it as JSON.
+//
+// Semantics in one paragraph: a Block runs its statements in order; when one *fails* (Dot on a
+// missing key, Equal on unequal values, IsDefined on an undefined local, Not whose block reached its
+// end, Len/Scan on a non-collection…) the rest of the block is skipped and execution continues
+// after it. `Break n` leaves the n+1 innermost enclosing blocks (Break 0 = leave the current block).
+// Scan runs its block once per element of a collection. A local holds a value or is undefined (0).
+
+/** A local variable slot. Locals 0 and 1 hold `input` and `data` in every plan and function. */
+export type Local = number;
+export const INPUT: Local = 0;
+export const DATA: Local = 1;
+
+/** A value a statement reads: a local, a boolean constant, or a string from the static table. */
+export type Operand =
+  | { type: 'local'; local: Local }
+  | { type: 'bool'; value: boolean }
+  | { type: 'string'; index: number };
+
+export interface Policy {
+  static: Static;
+  /** One plan per entrypoint, in `-e` order: the plan's index is the entrypoint id. */
+  plans: Plan[];
+  /** Rules and user functions, called from plans and from each other. */
+  funcs: Func[];
+}
+
+export interface Static {
+  /** String constants, referred to by index (Operand.string, MakeNumberRef). */
+  strings: string[];
+  /**
+   * Builtins the policy calls, by OPA name (`count`, `sprintf`, `time.now_ns`): the code generator
+   * calls the runtime's implementation when it has one and otherwise declares a host builtin.
+   */
+  builtins: BuiltinDecl[];
+  /** Source file names, for error locations. */
+  files: string[];
+}
+
+export interface BuiltinDecl {
+  name: string;
+  arity: number;
+}
+
+export interface Plan {
+  /** The entrypoint as given to `-e`, slash-separated (`authz/allow`). */
+  name: string;
+  blocks: Block[];
+}
+
+export interface Func {
+  /** Unique name, e.g. `g0.data.authz.allow`. */
+  name: string;
+  /** The rule's path, `["authz", "allow"]`, for messages. */
+  path: string[];
+  /** Parameters, always starting with INPUT and DATA, then the function's own arguments. */
+  params: Local[];
+  /** The local the function's result is left in (undefined when the rule does not hold). */
+  result: Local;
+  blocks: Block[];
+}
+
+export interface Block {
+  stmts: Stmt[];
+}
+
+/** A source position attached to statements that can raise errors (conflicts, builtin errors). */
+export interface Where {
+  file: number;
+  row: number;
+  col: number;
+}
+
+export type Stmt =
+  // Control flow
+  | { type: 'Block'; blocks: Block[] }
+  | { type: 'Break'; index: number }
+  | { type: 'Not'; block: Block }
+  | { type: 'Scan'; source: Local; key: Local; value: Local; block: Block }
+  | { type: 'Nop' }
+  // Calls: `func` is a Func name or a builtin's OPA name; args are operands.
+  | { type: 'Call'; func: string; args: Operand[]; result: Local; where?: Where }
+  /** Call the function whose data path is computed at run time (`data.lib[x](1)`). */
+  | { type: 'CallDynamic'; path: Operand[]; args: Local[]; result: Local; where?: Where }
+  // Reading values
+  | { type: 'Dot'; source: Operand; key: Operand; target: Local }
+  | { type: 'Len'; source: Operand; target: Local }
+  | { type: 'Equal'; a: Operand; b: Operand }
+  | { type: 'NotEqual'; a: Operand; b: Operand }
+  | { type: 'IsArray'; source: Operand }
+  | { type: 'IsObject'; source: Operand }
+  | { type: 'IsSet'; source: Operand }
+  | { type: 'IsDefined'; source: Local }
+  | { type: 'IsUndefined'; source: Local }
+  // Assigning locals
+  | { type: 'AssignInt'; value: number; target: Local }
+  | { type: 'AssignVar'; source: Operand; target: Local }
+  /** Assign, unless the target already holds a different value: then a conflict error (complete rules). */
+  | { type: 'AssignVarOnce'; source: Operand; target: Local; where?: Where }
+  | { type: 'ResetLocal'; target: Local }
+  // Making values
+  | { type: 'MakeNull'; target: Local }
+  | { type: 'MakeNumberInt'; value: number; target: Local }
+  /** A number from its literal text (static string `index`): any size and precision. */
+  | { type: 'MakeNumberRef'; index: number; target: Local }
+  | { type: 'MakeArray'; capacity: number; target: Local }
+  | { type: 'MakeObject'; target: Local }
+  | { type: 'MakeSet'; target: Local }
+  | { type: 'ArrayAppend'; value: Operand; array: Local }
+  | { type: 'SetAdd'; value: Operand; set: Local }
+  | { type: 'ObjectInsert'; key: Operand; value: Operand; object: Local }
+  /** Insert, unless the key is present with a different value: then a conflict error (partial objects). */
+  | { type: 'ObjectInsertOnce'; key: Operand; value: Operand; object: Local; where?: Where }
+  /** Deep merge of two objects (virtual documents over base data); fails if they conflict. */
+  | { type: 'ObjectMerge'; a: Local; b: Local; target: Local }
+  // Results
+  | { type: 'ResultSetAdd'; value: Local }
+  | { type: 'ReturnLocal'; source: Local }
+  /** Run `block` with `local` replaced by a copy whose value at `path` is `value` (`with … as`). */
+  | { type: 'With'; local: Local; path: number[]; value: Operand; block: Block };
+
+export type StmtType = Stmt['type'];
