@@ -1,0 +1,167 @@
+// Shared helpers for host builtins: OPA's error kinds, operand checks and the registry type.
+//
+// Values arrive the way the opa-wasm SDK hands them over: JSON (sets become arrays, objects with
+// non-string keys are not representable). A builtin returns a JSON value or `undefined`.
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** One host builtin implementation: JSON arguments in, JSON result (or undefined) out. */
+export type BuiltinImpl = (...args: any[]) => unknown;
+
+export interface BuiltinContext {
+  /** Current time in ns since the epoch (the pinned clock, when govern pinned one). */
+  now(): bigint;
+  /** Deterministic random source (seeded when a seed is given). */
+  random(): number;
+  /** Per-evaluation cache, e.g. so rand.intn / time.now_ns answer the same within one query. */
+  cache: Map<string, unknown>;
+}
+
+/** A family's builtins: each gets the evaluation context first, then the Rego arguments. */
+export type BuiltinFamily = Record<string, (ctx: BuiltinContext, ...args: any[]) => unknown>;
+
+/**
+ * An error raised by a builtin. `type` errors (wrong operand types) are always errors in OPA;
+ * `builtin` errors make the expression undefined unless strict builtin errors are on.
+ */
+export class BuiltinError extends Error {
+  constructor(
+    readonly kind: 'type' | 'builtin',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'BuiltinError';
+  }
+}
+
+/** An invalid-input error (eval_builtin_error). */
+export function fail(message: string): never {
+  throw new BuiltinError('builtin', message);
+}
+
+/** A wrong-operand-type error (eval_type_error). */
+export function typeFail(message: string): never {
+  throw new BuiltinError('type', message);
+}
+
+/** OPA's name for the type of a value, as used in its error messages. */
+export function typeName(value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  if (typeof value === 'boolean') return 'boolean';
+  if (typeof value === 'number') return 'number';
+  if (typeof value === 'string') return 'string';
+  if (Array.isArray(value)) return 'array';
+  return 'object';
+}
+
+export function operandError(position: number, expected: string, value: unknown): never {
+  typeFail(`operand ${position} must be ${expected} but got ${typeName(value)}`);
+}
+
+export function isObject(value: unknown): value is { [key: string]: Json } {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function str(value: unknown, position: number): string {
+  if (typeof value !== 'string') operandError(position, 'string', value);
+  return value;
+}
+
+export function num(value: unknown, position: number): number {
+  if (typeof value !== 'number') operandError(position, 'number', value);
+  return value;
+}
+
+export function int(value: unknown, position: number): number {
+  const n = num(value, position);
+  if (!Number.isInteger(n)) typeFail(`operand ${position} must be integer number but got floating-point number`);
+  return n;
+}
+
+export function bool(value: unknown, position: number): boolean {
+  if (typeof value !== 'boolean') operandError(position, 'boolean', value);
+  return value;
+}
+
+export function obj(value: unknown, position: number): { [key: string]: Json } {
+  if (!isObject(value)) operandError(position, 'object', value);
+  return value;
+}
+
+export function arr(value: unknown, position: number): Json[] {
+  if (!Array.isArray(value)) operandError(position, 'array', value);
+  return value;
+}
+
+/** A set or an array (sets arrive as arrays). */
+export function collection(value: unknown, position: number): Json[] {
+  if (!Array.isArray(value)) operandError(position, 'one of {array, set}', value);
+  return value;
+}
+
+/** Strings of a set/array operand, with OPA's message for a stray element type. */
+export function stringElements(value: unknown, position: number, what = 'set'): string[] {
+  const items = collection(value, position);
+  for (const item of items) {
+    if (typeof item !== 'string') typeFail(`operand ${position} must be ${what} of strings but got ${what} containing ${typeName(item)}`);
+  }
+  return items as string[];
+}
+
+/** OPA's total order on values: null < boolean < number < string < array < object. */
+export function compareValues(a: unknown, b: unknown): number {
+  const rank = (v: unknown): number => {
+    if (v === null || v === undefined) return 0;
+    switch (typeof v) {
+      case 'boolean':
+        return 1;
+      case 'number':
+        return 2;
+      case 'string':
+        return 3;
+    }
+    return Array.isArray(v) ? 4 : 6;
+  };
+  const ra = rank(a);
+  const rb = rank(b);
+  if (ra !== rb) return ra - rb;
+  if (ra === 0) return 0;
+  if (ra === 1) return Number(a) - Number(b);
+  if (ra === 2) return (a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0;
+  if (ra === 3) return (a as string) < (b as string) ? -1 : (a as string) > (b as string) ? 1 : 0;
+  if (ra === 4) {
+    const x = a as unknown[];
+    const y = b as unknown[];
+    for (let i = 0; i < Math.min(x.length, y.length); i++) {
+      const c = compareValues(x[i], y[i]);
+      if (c !== 0) return c;
+    }
+    return x.length - y.length;
+  }
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  const kx = Object.keys(x).sort();
+  const ky = Object.keys(y).sort();
+  for (let i = 0; i < Math.min(kx.length, ky.length); i++) {
+    const c = compareValues(kx[i], ky[i]);
+    if (c !== 0) return c;
+    const d = compareValues(x[kx[i]!], y[ky[i]!]);
+    if (d !== 0) return d;
+  }
+  return kx.length - ky.length;
+}
+
+export function deepEqual(a: unknown, b: unknown): boolean {
+  return compareValues(a, b) === 0;
+}
+
+/** Sorted, de-duplicated copy: how a set leaves a builtin. */
+export function toSet<T>(values: T[]): T[] {
+  const sorted = [...values].sort(compareValues);
+  return sorted.filter((v, i) => i === 0 || compareValues(sorted[i - 1], v) !== 0);
+}
+
+/** Go's bytes → string for results: decode UTF-8 (invalid bytes become U+FFFD as in OPA's JSON). */
+export function utf8(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('utf8');
+}

@@ -1,0 +1,120 @@
+// Host builtins: the OPA builtins that govern's Wasm runtime does not implement, supplied to the
+// opa-wasm SDK as custom builtins. Each takes JSON arguments and returns JSON (or undefined).
+//
+// Errors follow OPA: a wrong operand type is always an error ("eval_type_error: <name>: …");
+// invalid input ("eval_builtin_error: <name>: …") makes the expression undefined unless `strict`
+// is set. Nondeterministic builtins are refused unless `allowNondeterministic` is set.
+import { createHash } from 'node:crypto';
+import { type BuiltinContext, type BuiltinFamily, BuiltinError } from './common.js';
+import { unitsBuiltins } from './units.js';
+import { regexBuiltins } from './regex.js';
+import { globBuiltins } from './glob.js';
+import { encodingBuiltins } from './encoding.js';
+import { cryptoBuiltins } from './crypto.js';
+import { jwtBuiltins } from './jwt.js';
+import { netBuiltins } from './net.js';
+import { semverBuiltins } from './semver.js';
+import { objectBuiltins } from './objects.js';
+import { miscBuiltins } from './misc.js';
+import { timeBuiltins } from './time.js';
+import { graphqlBuiltins } from './graphql.js';
+import { awsBuiltins } from './aws.js';
+
+export { BuiltinError } from './common.js';
+
+export interface HostBuiltinOptions {
+  /** The pinned clock: ns since the epoch. time.now_ns is deterministic (and allowed) with it. */
+  now?: () => bigint;
+  /** Builtin errors are errors (OPA's strict-builtin-errors) instead of undefined. */
+  strict?: boolean;
+  /** Allow rand.intn, uuid.rfc4122, time.now_ns without a pinned clock. */
+  allowNondeterministic?: boolean;
+  /** Seed for rand.intn / uuid.rfc4122: the same seed gives the same answers. */
+  seed?: string;
+}
+
+const FAMILIES: BuiltinFamily[] = [
+  unitsBuiltins,
+  regexBuiltins,
+  globBuiltins,
+  encodingBuiltins,
+  cryptoBuiltins,
+  jwtBuiltins,
+  netBuiltins,
+  semverBuiltins,
+  objectBuiltins,
+  miscBuiltins,
+  timeBuiltins,
+  graphqlBuiltins,
+  awsBuiltins,
+];
+
+/** Builtins whose answer is not a function of their arguments. */
+export const NONDETERMINISTIC_BUILTINS: readonly string[] = Object.freeze([
+  'rand.intn',
+  'uuid.rfc4122',
+  'time.now_ns',
+  'http.send',
+  'net.lookup_ip_addr',
+  'opa.runtime',
+]);
+
+/** Builtins that reach the network: refused always in governed evaluation. */
+const NETWORK_BUILTINS = new Set(['http.send', 'net.lookup_ip_addr']);
+
+const ALL: BuiltinFamily = Object.assign({}, ...FAMILIES, {
+  'http.send': refuseNetwork('http.send'),
+  'net.lookup_ip_addr': refuseNetwork('net.lookup_ip_addr'),
+});
+
+function refuseNetwork(name: string) {
+  return (): never => {
+    throw new Error(`eval_builtin_error: ${name}: not allowed in governed evaluation (network access)`);
+  };
+}
+
+/** Every builtin name implemented here (the code generator declares these as host imports). */
+export const HOST_BUILTIN_NAMES: readonly string[] = Object.freeze(Object.keys(ALL).sort());
+
+/** A deterministic PRNG (SHA-256 in counter mode) for seeded evaluation. */
+function seededRandom(seed: string): () => number {
+  let counter = 0;
+  return () => {
+    const digest = createHash('sha256').update(`${seed}:${counter++}`).digest();
+    return digest.readUInt32BE(0) / 2 ** 32 + digest.readUInt32BE(4) / 2 ** 64;
+  };
+}
+
+export function createHostBuiltins(options: HostBuiltinOptions = {}): Record<string, (...args: any[]) => unknown> {
+  const strict = options.strict ?? false;
+  const ctx: BuiltinContext = {
+    now: options.now ?? (() => BigInt(Date.now()) * 1_000_000n),
+    random: options.seed !== undefined ? seededRandom(options.seed) : Math.random,
+    cache: new Map(),
+  };
+  const result: Record<string, (...args: any[]) => unknown> = {};
+  for (const [name, impl] of Object.entries(ALL)) {
+    const refused =
+      NETWORK_BUILTINS.has(name) ||
+      (NONDETERMINISTIC_BUILTINS.includes(name) &&
+        !options.allowNondeterministic &&
+        !(name === 'time.now_ns' && options.now) &&
+        !((name === 'rand.intn' || name === 'uuid.rfc4122') && options.seed !== undefined));
+    result[name] = (...args: any[]) => {
+      if (refused && !NETWORK_BUILTINS.has(name)) {
+        throw new Error(`eval_builtin_error: ${name}: not allowed in governed evaluation (nondeterministic)`);
+      }
+      try {
+        return impl(ctx, ...args);
+      } catch (error) {
+        if (error instanceof BuiltinError) {
+          if (error.kind === 'type') throw new Error(`eval_type_error: ${name}: ${error.message}`);
+          if (strict) throw new Error(`eval_builtin_error: ${name}: ${error.message}`);
+          return undefined;
+        }
+        throw error;
+      }
+    };
+  }
+  return result;
+}

@@ -1,0 +1,2 @@
+import type { BuiltinFamily } from './common.js';
+export const netBuiltins: BuiltinFamily = {};

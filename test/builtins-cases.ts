@@ -1,0 +1,262 @@
+// Picks conformance cases whose module reduces to one direct builtin call with literal arguments,
+// so the host builtins can be checked against OPA's answers without the compiler.
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+
+export const CONFORMANCE_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'shared', 'conformance', 'opa-v1');
+
+export type Expectation =
+  | { kind: 'value'; value: unknown }
+  | { kind: 'undefined' }
+  | { kind: 'not-equal'; value: unknown }
+  | { kind: 'error'; message: string; strict: boolean; code: string };
+
+export interface DirectCase {
+  note: string;
+  builtin: string;
+  args: unknown[];
+  expect: Expectation;
+}
+
+const SET = Symbol('set');
+
+/** Parses a Rego scalar/composite literal (JSON plus sets, raw strings, trailing commas). */
+export function parseRegoLiteral(text: string): { value: unknown } | undefined {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && /\s/.test(text[i]!)) i++;
+  };
+  const fail = (): never => {
+    throw new Error('not a literal');
+  };
+  const value = (): unknown => {
+    ws();
+    const c = text[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      const s = JSON.parse(text.slice(i, j + 1));
+      i = j + 1;
+      return s;
+    }
+    if (c === '`') {
+      const j = text.indexOf('`', i + 1);
+      if (j < 0) fail();
+      const s = text.slice(i + 1, j);
+      i = j + 1;
+      return s;
+    }
+    if (c === '[') {
+      i++;
+      const items: unknown[] = [];
+      ws();
+      while (text[i] !== ']') {
+        items.push(value());
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] !== ']') fail();
+        ws();
+      }
+      i++;
+      return items;
+    }
+    if (c === '{') {
+      i++;
+      ws();
+      if (text[i] === '}') {
+        i++;
+        return {};
+      }
+      const first = value();
+      ws();
+      if (text[i] === ':') {
+        const out: Record<string, unknown> = {};
+        i++;
+        out[String(first)] = value();
+        ws();
+        while (text[i] === ',') {
+          i++;
+          ws();
+          if (text[i] === '}') break;
+          const k = value();
+          ws();
+          if (text[i] !== ':') fail();
+          i++;
+          if (typeof k !== 'string') fail();
+          out[k as string] = value();
+          ws();
+        }
+        if (text[i] !== '}') fail();
+        i++;
+        return out;
+      }
+      const items = [first];
+      while (text[i] === ',') {
+        i++;
+        ws();
+        if (text[i] === '}') break;
+        items.push(value());
+        ws();
+      }
+      if (text[i] !== '}') fail();
+      i++;
+      return { [SET]: items };
+    }
+    const m = /^(-?\d+(\.\d+)?([eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i));
+    if (!m) fail();
+    i += m![0].length;
+    return JSON.parse(m![0]);
+  };
+  try {
+    const v = value();
+    ws();
+    if (i !== text.length) return undefined;
+    return { value: normalizeSets(v) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Sets become arrays, as the SDK hands them to builtins (sorted by their JSON text). */
+function normalizeSets(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(normalizeSets);
+  if (v && typeof v === 'object') {
+    const set = (v as any)[SET] as unknown[] | undefined;
+    if (set) return set.map(normalizeSets);
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, normalizeSets(x)]));
+  }
+  return v;
+}
+
+/** Splits "a, b, c" at top-level commas. */
+function splitArgs(text: string): string[] | undefined {
+  const parts: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '"') {
+      i++;
+      while (i < text.length && text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
+    } else if (c === '`') {
+      i = text.indexOf('`', i + 1);
+      if (i < 0) return undefined;
+    } else if ('[{('.includes(c)) depth++;
+    else if (']})'.includes(c)) depth--;
+    else if (c === ',' && depth === 0) {
+      parts.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  const last = text.slice(start);
+  if (last.trim() !== '') parts.push(last);
+  return parts.map((p) => p.trim());
+}
+
+/** `name(args)` with literal args: the builtin name and the parsed arguments. */
+function parseCall(text: string, prefixes: string[]): { builtin: string; args: string[] } | undefined {
+  const m = /^([a-z_][a-z0-9_.]*)\(([\s\S]*)\)$/.exec(text.trim());
+  if (!m || !prefixes.some((p) => m[1]!.startsWith(p))) return undefined;
+  const args = splitArgs(m[2]!);
+  if (!args) return undefined;
+  return { builtin: m[1]!, args };
+}
+
+function literals(texts: string[]): unknown[] | undefined {
+  const out: unknown[] = [];
+  for (const t of texts) {
+    const v = parseRegoLiteral(t);
+    if (!v) return undefined;
+    out.push(v.value);
+  }
+  return out;
+}
+
+function yamlFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir)) {
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) out.push(...yamlFiles(path));
+    else if (entry.endsWith('.yaml')) out.push(path);
+  }
+  return out;
+}
+
+/** The body of the module after the package line, as trimmed non-empty lines. */
+function bodyLines(module: string): string[] {
+  return module
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('package ') && !l.startsWith('import ') && !l.startsWith('#'));
+}
+
+export function collectDirectCases(folders: string[], prefixes: string[]): DirectCase[] {
+  const out: DirectCase[] = [];
+  for (const folder of folders) {
+    for (const file of yamlFiles(join(CONFORMANCE_DIR, folder))) {
+      const doc = parseYaml(readFileSync(file, 'utf8')) as { cases: any[] };
+      for (const c of doc.cases ?? []) {
+        if (!Array.isArray(c.modules) || c.modules.length !== 1 || c.input !== undefined || c.input_term !== undefined) continue;
+        if (c.data && Object.keys(c.data).length > 0) continue;
+        const found = matchCase(c, bodyLines(c.modules[0]), prefixes);
+        if (found) out.push({ note: c.note, ...found });
+      }
+    }
+  }
+  return out;
+}
+
+function matchCase(c: any, lines: string[], prefixes: string[]): Omit<DirectCase, 'note'> | undefined {
+  const want = c.want_result as any[] | undefined;
+  const text = lines.join(' ');
+  let m: RegExpExecArray | null;
+  if (c.want_error !== undefined) {
+    m = /^p (?:if|=[^{]*if|:=[^{]*if) \{ (.*) \}$/.exec(text) ?? /^p := (.*)$/.exec(text);
+    if (!m) return undefined;
+    const call = parseCall(m[1]!, prefixes);
+    const args = call && literals(call.args);
+    if (!call || !args) return undefined;
+    return {
+      builtin: call.builtin,
+      args,
+      expect: { kind: 'error', message: String(c.want_error), strict: !!c.strict_error, code: String(c.want_error_code ?? '') },
+    };
+  }
+  if (!want || c.query !== 'data.test.p = x' && c.query !== 'data.generated.p = x') return undefined;
+  // p := CALL
+  if ((m = /^p := (.*)$/.exec(text))) {
+    const call = parseCall(m[1]!, prefixes);
+    const args = call && literals(call.args);
+    if (!call || !args) return undefined;
+    if (want.length === 0) return { builtin: call.builtin, args, expect: { kind: 'undefined' } };
+    return { builtin: call.builtin, args, expect: { kind: 'value', value: want[0].x } };
+  }
+  // p contains x if { CALL(args..., x) }   /  p = x if { CALL(args..., x) }
+  if ((m = /^p (contains|=) x if \{ (.*) \}$/.exec(text))) {
+    const call = parseCall(m[2]!, prefixes);
+    if (!call || call.args.at(-1) !== 'x') return undefined;
+    const args = literals(call.args.slice(0, -1));
+    if (!args) return undefined;
+    if (want.length === 0) return { builtin: call.builtin, args, expect: { kind: 'undefined' } };
+    const x = want[0].x;
+    if (m[1] === 'contains') {
+      if (!Array.isArray(x)) return undefined;
+      if (x.length === 0) return { builtin: call.builtin, args, expect: { kind: 'undefined' } };
+      if (x.length !== 1) return undefined;
+      return { builtin: call.builtin, args, expect: { kind: 'value', value: x[0] } };
+    }
+    return { builtin: call.builtin, args, expect: { kind: 'value', value: x } };
+  }
+  // p if { CALL == LITERAL }  /  p if { not CALL == LITERAL }
+  if ((m = /^p if \{ (not )?(.*) == (.*) \}$/.exec(text))) {
+    if (want.length !== 1 || want[0].x !== true) return undefined;
+    const call = parseCall(m[2]!, prefixes);
+    const args = call && literals(call.args);
+    const expected = parseRegoLiteral(m[3]!);
+    if (!call || !args || !expected) return undefined;
+    return { builtin: call.builtin, args, expect: { kind: m[1] ? 'not-equal' : 'value', value: expected.value } };
+  }
+  return undefined;
+}

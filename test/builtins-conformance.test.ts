@@ -1,0 +1,53 @@
+// Host builtins against OPA's answers: every conformance case that reduces to one direct call.
+import { describe, expect, it } from 'vitest';
+import { createHostBuiltins, HOST_BUILTIN_NAMES } from '../src/builtins/index.js';
+import { collectDirectCases, type DirectCase } from './builtins-cases.js';
+
+const FIXED_NOW = 1_700_000_000_123_456_789n;
+
+const FAMILIES: { folders: string[]; prefixes: string[]; min: number }[] = [
+  { folders: ['units'], prefixes: ['units.'], min: 100 },
+];
+
+function run(c: DirectCase) {
+  const builtins = createHostBuiltins({ strict: c.expect.kind === 'error' && c.expect.strict, now: () => FIXED_NOW });
+  const impl = builtins[c.builtin];
+  expect(impl, `${c.builtin} is implemented`).toBeDefined();
+  const e = c.expect;
+  switch (e.kind) {
+    case 'value':
+      expect(impl!(...c.args)).toEqual(e.value);
+      break;
+    case 'not-equal':
+      expect(impl!(...c.args)).not.toEqual(e.value);
+      break;
+    case 'undefined':
+      expect(impl!(...c.args)).toBeUndefined();
+      break;
+    case 'error':
+      if (e.strict || e.code === 'eval_type_error') {
+        expect(() => impl!(...c.args)).toThrow(e.message);
+      } else {
+        expect(impl!(...c.args)).toBeUndefined();
+      }
+  }
+}
+
+for (const family of FAMILIES) {
+  describe(`conformance: ${family.folders.join(', ')}`, () => {
+    const cases = collectDirectCases(family.folders, family.prefixes);
+    it(`finds at least ${family.min} direct cases`, () => {
+      expect(cases.length).toBeGreaterThanOrEqual(family.min);
+    });
+    for (const c of cases) {
+      it(`${c.note}: ${c.builtin}(${JSON.stringify(c.args).slice(1, -1).slice(0, 80)})`, () => run(c));
+    }
+  });
+}
+
+describe('registry', () => {
+  it('lists every implemented builtin', () => {
+    const builtins = createHostBuiltins({});
+    expect(Object.keys(builtins).sort()).toEqual([...HOST_BUILTIN_NAMES]);
+  });
+});
