@@ -208,55 +208,94 @@ export function collectDirectCases(folders: string[], prefixes: string[]): Direc
   return out;
 }
 
-function matchCase(c: any, lines: string[], prefixes: string[]): Omit<DirectCase, 'note'> | undefined {
-  const want = c.want_result as any[] | undefined;
-  const text = lines.join(' ');
+type Step =
+  | { kind: 'literal'; name: string; value: unknown }
+  | { kind: 'alias'; name: string; from: string }
+  | { kind: 'call'; builtin: string; args: string[]; out?: string; compare?: { negated: boolean; value: unknown } };
+
+function parseStep(line: string, prefixes: string[]): Step | undefined {
   let m: RegExpExecArray | null;
-  if (c.want_error !== undefined) {
-    m = /^p (?:if|=[^{]*if|:=[^{]*if) \{ (.*) \}$/.exec(text) ?? /^p := (.*)$/.exec(text);
-    if (!m) return undefined;
-    const call = parseCall(m[1]!, prefixes);
-    const args = call && literals(call.args);
-    if (!call || !args) return undefined;
-    return {
-      builtin: call.builtin,
-      args,
-      expect: { kind: 'error', message: String(c.want_error), strict: !!c.strict_error, code: String(c.want_error_code ?? '') },
-    };
-  }
-  if (!want || c.query !== 'data.test.p = x' && c.query !== 'data.generated.p = x') return undefined;
-  // p := CALL
-  if ((m = /^p := (.*)$/.exec(text))) {
-    const call = parseCall(m[1]!, prefixes);
-    const args = call && literals(call.args);
-    if (!call || !args) return undefined;
-    if (want.length === 0) return { builtin: call.builtin, args, expect: { kind: 'undefined' } };
-    return { builtin: call.builtin, args, expect: { kind: 'value', value: want[0].x } };
-  }
-  // p contains x if { CALL(args..., x) }   /  p = x if { CALL(args..., x) }
-  if ((m = /^p (contains|=) x if \{ (.*) \}$/.exec(text))) {
+  if ((m = /^(not )?(.*) == (.*)$/.exec(line))) {
     const call = parseCall(m[2]!, prefixes);
-    if (!call || call.args.at(-1) !== 'x') return undefined;
-    const args = literals(call.args.slice(0, -1));
-    if (!args) return undefined;
-    if (want.length === 0) return { builtin: call.builtin, args, expect: { kind: 'undefined' } };
-    const x = want[0].x;
-    if (m[1] === 'contains') {
-      if (!Array.isArray(x)) return undefined;
-      if (x.length === 0) return { builtin: call.builtin, args, expect: { kind: 'undefined' } };
-      if (x.length !== 1) return undefined;
-      return { builtin: call.builtin, args, expect: { kind: 'value', value: x[0] } };
-    }
-    return { builtin: call.builtin, args, expect: { kind: 'value', value: x } };
-  }
-  // p if { CALL == LITERAL }  /  p if { not CALL == LITERAL }
-  if ((m = /^p if \{ (not )?(.*) == (.*) \}$/.exec(text))) {
-    if (want.length !== 1 || want[0].x !== true) return undefined;
-    const call = parseCall(m[2]!, prefixes);
-    const args = call && literals(call.args);
     const expected = parseRegoLiteral(m[3]!);
-    if (!call || !args || !expected) return undefined;
-    return { builtin: call.builtin, args, expect: { kind: m[1] ? 'not-equal' : 'value', value: expected.value } };
+    if (!call || !expected) return undefined;
+    return { kind: 'call', ...call, compare: { negated: !!m[1], value: expected.value } };
   }
-  return undefined;
+  if ((m = /^([a-z_][a-z0-9_]*) :?= (.*)$/i.exec(line))) {
+    const name = m[1]!;
+    const rhs = m[2]!;
+    const lit = parseRegoLiteral(rhs);
+    if (lit) return { kind: 'literal', name, value: lit.value };
+    if (/^[a-z_][a-z0-9_]*$/i.test(rhs)) return { kind: 'alias', name, from: rhs };
+    const call = parseCall(rhs, prefixes);
+    if (call) return { kind: 'call', ...call, out: name };
+    return undefined;
+  }
+  const call = parseCall(line, prefixes);
+  return call && { kind: 'call', ...call };
+}
+
+function matchCase(c: any, lines: string[], prefixes: string[]): Omit<DirectCase, 'note'> | undefined {
+  if (c.query !== 'data.test.p = x' && c.query !== 'data.generated.p = x') return undefined;
+  const text = lines.join('\n');
+  let head: string;
+  let body: string[];
+  let m: RegExpExecArray | null;
+  if ((m = /^p (if|:= x if|= x if|contains x if) \{\n([\s\S]*)\n\}$/.exec(text))) {
+    head = m[1]!.split(' ')[0]!;
+    body = m[2]!.split('\n');
+  } else if ((m = /^p := ([^\n]*)$/.exec(text))) {
+    head = ':=';
+    body = [`x := ${m[1]}`];
+  } else return undefined;
+  const steps = body.map((l) => parseStep(l, prefixes));
+  if (steps.some((s) => !s)) return undefined;
+  const calls = steps.filter((s) => s!.kind === 'call') as Extract<Step, { kind: 'call' }>[];
+  if (calls.length !== 1) return undefined;
+  const call = calls[0]!;
+  const env = new Map<string, unknown>();
+  for (const s of steps) if (s!.kind === 'literal') env.set(s!.name, s!.value);
+  let outVar = call.out;
+  let argTexts = call.args;
+  if (!outVar && !call.compare && head !== 'if') {
+    // the output is the extra last argument, an unbound variable
+    const last = argTexts.at(-1)!;
+    if (!/^[a-z_][a-z0-9_]*$/i.test(last) || env.has(last)) return undefined;
+    outVar = last;
+    argTexts = argTexts.slice(0, -1);
+  }
+  const args: unknown[] = [];
+  for (const t of argTexts) {
+    if (env.has(t)) args.push(env.get(t));
+    else {
+      const lit = parseRegoLiteral(t);
+      if (!lit) return undefined;
+      args.push(lit.value);
+    }
+  }
+  const base = { builtin: call.builtin, args };
+  if (c.want_error !== undefined) {
+    return { ...base, expect: { kind: 'error', message: String(c.want_error), strict: !!c.strict_error, code: String(c.want_error_code ?? '') } };
+  }
+  const want = c.want_result as any[] | undefined;
+  if (!want) return undefined;
+  if (head === 'if') {
+    if (want.length === 1 && want[0].x === true) {
+      if (call.compare) return { ...base, expect: { kind: call.compare.negated ? 'not-equal' : 'value', value: call.compare.value } };
+      if (!call.out) return { ...base, expect: { kind: 'value', value: true } };
+    }
+    return undefined;
+  }
+  // follow aliases x = out
+  let resultVar = 'x';
+  for (const s of steps) if (s!.kind === 'alias' && s!.name === 'x') resultVar = s!.from;
+  if (resultVar !== outVar || call.compare) return undefined;
+  if (want.length === 0) return { ...base, expect: { kind: 'undefined' } };
+  const x = want[0].x;
+  if (head === 'contains') {
+    if (!Array.isArray(x) || x.length > 1) return undefined;
+    if (x.length === 0) return { ...base, expect: { kind: 'undefined' } };
+    return { ...base, expect: { kind: 'value', value: x[0] } };
+  }
+  return { ...base, expect: { kind: 'value', value: x } };
 }

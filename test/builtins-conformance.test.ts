@@ -7,6 +7,8 @@ const FIXED_NOW = 1_700_000_000_123_456_789n;
 
 const FAMILIES: { folders: string[]; prefixes: string[]; min: number }[] = [
   { folders: ['units'], prefixes: ['units.'], min: 100 },
+  { folders: ['regexmatch', 'regexfind', 'regexfindallstringsubmatch', 'regexreplace', 'regexsplit', 'globsmatch'], prefixes: ['regex.'], min: 20 },
+  { folders: ['globmatch', 'globquotemeta'], prefixes: ['glob.'], min: 25 },
 ];
 
 function run(c: DirectCase) {
