@@ -6,6 +6,8 @@ import { Command, CommanderError } from 'commander';
 import { CliError } from './errors.js';
 import { registerParse } from './commands/parse.js';
 import { registerCheck } from './commands/check.js';
+import { registerAudit } from './commands/audit.js';
+import { registerLineage } from './commands/lineage.js';
 
 export function buildProgram(): Command {
   const program = new Command('govern')
@@ -18,6 +20,8 @@ export function buildProgram(): Command {
     .exitOverride();
   registerParse(program);
   registerCheck(program);
+  registerAudit(program);
+  registerLineage(program);
   return program;
 }
 
