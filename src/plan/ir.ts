@@ -9,6 +9,30 @@
 // end, Len/Scan on a non-collection…) the rest of the block is skipped and execution continues
 // after it. `Break n` leaves the n+1 innermost enclosing blocks (Break 0 = leave the current block).
 // Scan runs its block once per element of a collection. A local holds a value or is undefined (0).
+//
+// Conventions the planner (src/plan/planner.ts) follows and the code generator relies on:
+// - Call convention: every Func takes INPUT and DATA as its first two params (so `with input …` /
+//   `with data …` reach everything called inside the expression), then the function's own args.
+//   Rule Funcs (a rule tree node's value) take only INPUT and DATA. A Func returns its `result`
+//   local after running its blocks in order (locals start undefined).
+// - `Call` fails when the callee's result is undefined (a rule that does not hold, a builtin that is
+//   undefined). Calls of rule/user Funcs pass INPUT and DATA explicitly as the first two args.
+// - Values are references: ObjectInsert / SetAdd / ArrayAppend change the collection in place, so a
+//   collection fetched with Dot and then changed is changed inside its parent too (the planner builds
+//   nested ref-head objects that way: Dot, or MakeObject + ObjectInsert when missing).
+// - Scan over a set gives each element as both key and value; over an object key/value; over an
+//   array index/element. Scan of a non-collection runs its block zero times.
+// - With: `path` are static string indexes; the copy gets intermediate objects created as needed.
+//   With fails (like any statement) when its block did not reach its end. The planner puts the rest
+//   of the body inside the block (to keep bindings) and re-assigns the saved original local before
+//   it, so the replacement is scoped to the one expression.
+// - `with f as <value>` (a function or builtin replaced by a value) is planned as a With on DATA at
+//   ["$mock", "<name>"]; calls of the mocked name in the expression (and in Funcs planned for that
+//   mock set) read the value from there. `with f as g` calls g instead (no IR support needed).
+// - Template strings call the builtin `internal.template_string` with one array: literal parts are
+//   strings, each `{expr}` part is the *set* of the expression's values (empty: undefined), as OPA.
+// - Relation builtins (`walk`) are called with their inputs only; the planner Scans the result
+//   (an array of results) and unifies each element with the output argument.
 
 /** A local variable slot. Locals 0 and 1 hold `input` and `data` in every plan and function. */
 export type Local = number;
@@ -99,8 +123,12 @@ export type Stmt =
   // Assigning locals
   | { type: 'AssignInt'; value: number; target: Local }
   | { type: 'AssignVar'; source: Operand; target: Local }
-  /** Assign, unless the target already holds a different value: then a conflict error (complete rules). */
-  | { type: 'AssignVarOnce'; source: Operand; target: Local; where?: Where }
+  /**
+   * Assign, unless the target already holds a different value: then a conflict error (complete rules:
+   * `complete rules must not produce multiple outputs`; with `conflict: 'function'`, user functions:
+   * `functions must not produce multiple outputs for same inputs`). `conflict` is optional (additive).
+   */
+  | { type: 'AssignVarOnce'; source: Operand; target: Local; where?: Where; conflict?: 'rule' | 'function' }
   | { type: 'ResetLocal'; target: Local }
   // Making values
   | { type: 'MakeNull'; target: Local }
