@@ -1,0 +1,41 @@
+// The conformance baseline: the cases known to pass (file + note), checked by `npm test` so that a
+// passing case never silently starts failing. It only grows: entries are never dropped here.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { caseKey } from './cases.js';
+import type { CaseResult } from './cases.js';
+
+export interface BaselineEntry {
+  file: string;
+  note: string;
+}
+
+/** The repository root (this file is src/conformance/… or dist/conformance/…). */
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The suite, at `../shared/conformance/opa-v1` next to the repository (as CI lays it out). */
+export const DEFAULT_SUITE_DIR = join(REPO_ROOT, '..', 'shared', 'conformance', 'opa-v1');
+export const BASELINE_FILE = join(REPO_ROOT, 'test', 'conformance-baseline.json');
+
+export function readBaseline(path = BASELINE_FILE): BaselineEntry[] {
+  if (!existsSync(path)) return [];
+  const parsed = JSON.parse(readFileSync(path, 'utf8')) as { cases?: BaselineEntry[] };
+  return parsed.cases ?? [];
+}
+
+function sortEntries(entries: BaselineEntry[]): BaselineEntry[] {
+  return [...entries].sort((a, b) => (caseKey(a) < caseKey(b) ? -1 : caseKey(a) > caseKey(b) ? 1 : 0));
+}
+
+/**
+ * Adds every passing case to the baseline; keeps every existing entry (a baseline case that now
+ * fails is reported by the caller, not dropped). Returns the entries added.
+ */
+export function growBaseline(results: CaseResult[], path = BASELINE_FILE): BaselineEntry[] {
+  const existing = readBaseline(path);
+  const known = new Set(existing.map(caseKey));
+  const added = results.filter((r) => r.status === 'passed' && !known.has(caseKey(r))).map((r) => ({ file: r.file, note: r.note }));
+  const all = sortEntries([...existing, ...added]);
+  writeFileSync(path, JSON.stringify({ description: 'Conformance cases govern passes; npm test fails if one of them fails. Grow with `npm run conformance -- --update-baseline`.', cases: all }, null, 1) + '\n');
+  return added;
+}

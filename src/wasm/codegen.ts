@@ -1,0 +1,393 @@
+// IR → Wasm functions, built with binaryen directly inside the runtime module (see link.ts).
+//
+// Each IR Block becomes a labelled wasm `block`; a statement that does not hold branches to the
+// innermost block's label, and `Break n` branches to the label n blocks further out. Because
+// binaryen labels are names, no branch depth arithmetic is needed. Every value is an i32 pointer
+// into memory (0 = undefined), handled by the runtime's exports listed in its README.
+import binaryen from 'binaryen';
+import type { Block, Func, Operand, Plan, Policy, Stmt, Where } from '../plan/ir.js';
+import { DATA, INPUT } from '../plan/ir.js';
+
+type Expr = number;
+const i32 = binaryen.i32;
+
+/** Addresses of the policy's static data, laid out by the linker before code generation. */
+export interface StaticLayout {
+  /** Address of the 16-byte string value for static string `index`. */
+  stringValue(index: number): number;
+  /** Address and byte length of static string `index`'s UTF-8 bytes (for number literals). */
+  stringBytes(index: number): { ptr: number; len: number };
+  /** Address of the NUL-terminated `file:row:col` text of a location. */
+  location(where: Where): number;
+}
+
+/** How a builtin the policy calls is reached. */
+export type BuiltinTarget =
+  | { kind: 'runtime'; func: string; params: number }
+  | { kind: 'host'; id: number; import: string };
+
+export interface CodegenContext {
+  module: binaryen.Module;
+  policy: Policy;
+  layout: StaticLayout;
+  /** Internal name of a runtime export (throws if the runtime lacks it). */
+  rt(exportName: string): string;
+  /** Internal name of a runtime global export. */
+  rtGlobal(exportName: string): string;
+  builtins: Map<string, BuiltinTarget>;
+}
+
+/** Internal wasm name of an IR function (prefixed so it can never clash with the runtime's). */
+export function funcName(name: string): string {
+  return `policy/func/${name}`;
+}
+
+export function planName(index: number): string {
+  return `policy/plan/${index}`;
+}
+
+export class CodegenError extends Error {
+  constructor(
+    message: string,
+    readonly where?: Where,
+  ) {
+    super(message);
+    this.name = 'CodegenError';
+  }
+}
+
+/** Builds the body of one plan or function. */
+class FunctionBuilder {
+  private readonly m: binaryen.Module;
+  private readonly localIndex = new Map<number, number>();
+  private readonly varTypes: number[] = [];
+  private readonly labels: string[] = [];
+  private labelCount = 0;
+
+  constructor(
+    private readonly ctx: CodegenContext,
+    private readonly paramCount: number,
+    /** For plans: the wasm index of the ctx parameter (ResultSetAdd needs it). */
+    private readonly ctxParam: number | undefined,
+  ) {
+    this.m = ctx.module;
+  }
+
+  /** Binds IR local `local` to wasm parameter `index`. */
+  bindParam(local: number, index: number): void {
+    this.localIndex.set(local, index);
+  }
+
+  local(local: number): number {
+    let index = this.localIndex.get(local);
+    if (index === undefined) {
+      index = this.paramCount + this.varTypes.length;
+      this.varTypes.push(i32);
+      this.localIndex.set(local, index);
+    }
+    return index;
+  }
+
+  temp(type: number = i32): number {
+    const index = this.paramCount + this.varTypes.length;
+    this.varTypes.push(type);
+    return index;
+  }
+
+  get vars(): number[] {
+    return this.varTypes;
+  }
+
+  get(local: number): Expr {
+    return this.m.local.get(this.local(local), i32);
+  }
+
+  set(local: number, value: Expr): Expr {
+    return this.m.local.set(this.local(local), value);
+  }
+
+  private call(exportName: string, args: Expr[], result = i32): Expr {
+    return this.m.call(this.ctx.rt(exportName), args, result);
+  }
+
+  operand(op: Operand): Expr {
+    switch (op.type) {
+      case 'local':
+        return this.get(op.local);
+      case 'bool':
+        return this.call('opa_boolean', [this.m.i32.const(op.value ? 1 : 0)]);
+      case 'string':
+        return this.m.i32.const(this.ctx.layout.stringValue(op.index));
+    }
+  }
+
+  /** Branch to the innermost block's end: the statement did not hold. */
+  private fail(): Expr {
+    return this.m.br(this.labels[this.labels.length - 1]!);
+  }
+
+  private failIf(condition: Expr): Expr {
+    return this.m.br(this.labels[this.labels.length - 1]!, condition);
+  }
+
+  private setLocation(where: Where | undefined): Expr[] {
+    if (!where) return [];
+    return [this.m.global.set(this.ctx.rtGlobal('rt_location'), this.m.i32.const(this.ctx.layout.location(where)))];
+  }
+
+  /** A labelled wasm block for an IR block; `after` runs when the IR block completes. */
+  block(block: Block, after: Expr[] = []): Expr {
+    const label = `B${this.labelCount++}`;
+    this.labels.push(label);
+    const body: Expr[] = [];
+    for (const stmt of block.stmts) body.push(...this.stmt(stmt));
+    this.labels.pop();
+    body.push(...after);
+    return this.m.block(label, body, binaryen.none);
+  }
+
+  blocks(blocks: Block[]): Expr[] {
+    return blocks.map((b) => this.block(b));
+  }
+
+  private stmt(s: Stmt): Expr[] {
+    const m = this.m;
+    switch (s.type) {
+      case 'Block':
+        return this.blocks(s.blocks);
+      case 'Break': {
+        const label = this.labels[this.labels.length - 1 - s.index];
+        if (label === undefined) throw new CodegenError(`IR: Break ${s.index} leaves more blocks than enclose it`);
+        return [m.br(label)];
+      }
+      case 'Nop':
+        return [];
+      case 'Not': {
+        // The Not holds when its block does not reach its end.
+        const enclosing = this.labels[this.labels.length - 1]!;
+        return [this.block(s.block, [m.br(enclosing)])];
+      }
+      case 'Scan': {
+        const cursor = this.temp();
+        const exit = `S${this.labelCount++}`;
+        const loop = `L${this.labelCount++}`;
+        const src = (): Expr => this.get(s.source);
+        const c = (): Expr => m.local.get(cursor, i32);
+        const body = [
+          m.local.set(cursor, this.call('rt_iter_next', [src(), c()])),
+          m.br(exit, m.i32.eq(c(), m.i32.const(-1))),
+          this.set(s.key, this.call('rt_iter_key', [src(), c()])),
+          this.set(s.value, this.call('rt_iter_value', [src(), c()])),
+          this.block(s.block),
+          m.br(loop),
+        ];
+        return [m.local.set(cursor, m.i32.const(-1)), m.block(exit, [m.loop(loop, m.block(null, body, binaryen.none))], binaryen.none)];
+      }
+      case 'Call':
+        return this.callStmt(s.func, s.args.map((a) => this.operand(a)), s.args.length, s.result, s.where);
+      case 'CallDynamic':
+        return this.callDynamic(s);
+      case 'Dot':
+        return [this.set(s.target, this.call('opa_value_get', [this.operand(s.source), this.operand(s.key)])), this.failIf(m.i32.eqz(this.get(s.target)))];
+      case 'Len': {
+        const n = this.temp();
+        return [
+          m.local.set(n, this.call('opa_value_length', [this.operand(s.source)])),
+          this.failIf(m.i32.lt_s(m.local.get(n, i32), m.i32.const(0))),
+          this.set(s.target, this.call('opa_number_int', [m.i64.extend_s(m.local.get(n, i32))])),
+        ];
+      }
+      case 'Equal':
+        return [this.failIf(m.i32.eqz(this.call('opa_value_equal', [this.operand(s.a), this.operand(s.b)])))];
+      case 'NotEqual':
+        return [this.failIf(this.call('opa_value_equal', [this.operand(s.a), this.operand(s.b)]))];
+      case 'IsArray':
+        return [this.failIf(m.i32.eqz(this.call('rt_is_array', [this.operand(s.source)])))];
+      case 'IsObject':
+        return [this.failIf(m.i32.eqz(this.call('rt_is_object', [this.operand(s.source)])))];
+      case 'IsSet':
+        return [this.failIf(m.i32.eqz(this.call('rt_is_set', [this.operand(s.source)])))];
+      case 'IsDefined':
+        return [this.failIf(m.i32.eqz(this.get(s.source)))];
+      case 'IsUndefined':
+        return [this.failIf(this.get(s.source))];
+      case 'AssignInt':
+        return [this.set(s.target, this.int64(s.value))];
+      case 'AssignVar':
+        return [this.set(s.target, this.operand(s.source))];
+      case 'AssignVarOnce': {
+        // A complete rule: a second, different value is a conflict.
+        const conflict = m.i32.and(
+          m.i32.ne(this.get(s.target), m.i32.const(0)),
+          m.i32.eqz(this.call('opa_value_equal', [this.get(s.target), this.operand(s.source)])),
+        );
+        return [
+          m.if(conflict, m.block(null, [...this.setLocation(s.where), this.call('rt_abort_conflict', [], binaryen.none)], binaryen.none)),
+          this.set(s.target, this.operand(s.source)),
+        ];
+      }
+      case 'ResetLocal':
+        return [this.set(s.target, m.i32.const(0))];
+      case 'MakeNull':
+        return [this.set(s.target, this.call('opa_null', []))];
+      case 'MakeNumberInt':
+        return [this.set(s.target, this.int64(s.value))];
+      case 'MakeNumberRef': {
+        const { ptr, len } = this.ctx.layout.stringBytes(s.index);
+        return [this.set(s.target, this.call('opa_number_ref', [m.i32.const(ptr), m.i32.const(len)])), this.failIf(m.i32.eqz(this.get(s.target)))];
+      }
+      case 'MakeArray':
+        return [this.set(s.target, this.call('opa_array_with_cap', [m.i32.const(s.capacity)]))];
+      case 'MakeObject':
+        return [this.set(s.target, this.call('opa_object', []))];
+      case 'MakeSet':
+        return [this.set(s.target, this.call('opa_set', []))];
+      case 'ArrayAppend':
+        return [this.call('opa_array_append', [this.get(s.array), this.operand(s.value)], binaryen.none)];
+      case 'SetAdd':
+        return [this.call('opa_set_add', [this.get(s.set), this.operand(s.value)], binaryen.none)];
+      case 'ObjectInsert':
+        return [this.call('opa_object_insert', [this.get(s.object), this.operand(s.key), this.operand(s.value)], binaryen.none)];
+      case 'ObjectInsertOnce':
+        return [
+          m.if(
+            this.call('rt_object_insert_once', [this.get(s.object), this.operand(s.key), this.operand(s.value)]),
+            m.block(null, [...this.setLocation(s.where), this.call('rt_abort_object_conflict', [], binaryen.none)], binaryen.none),
+          ),
+        ];
+      case 'ObjectMerge':
+        return [this.set(s.target, this.call('opa_value_merge', [this.get(s.a), this.get(s.b)])), this.failIf(m.i32.eqz(this.get(s.target)))];
+      case 'ResultSetAdd': {
+        if (this.ctxParam === undefined) throw new CodegenError('IR: ResultSetAdd outside a plan');
+        const result = this.call('rt_ctx_result', [m.local.get(this.ctxParam, i32)]);
+        return [this.call('opa_set_add', [result, this.get(s.value)], binaryen.none)];
+      }
+      case 'ReturnLocal':
+        return [m.return(this.get(s.source))];
+      case 'With':
+        return this.withStmt(s);
+    }
+  }
+
+  private int64(value: number): Expr {
+    const big = BigInt.asIntN(64, BigInt(Math.trunc(value)));
+    const low = Number(big & 0xffffffffn) | 0;
+    const high = Number((big >> 32n) & 0xffffffffn) | 0;
+    return this.call('opa_number_int', [this.m.i64.const(low, high)]);
+  }
+
+  private callStmt(func: string, args: Expr[], argCount: number, result: number, where: Where | undefined): Expr[] {
+    const m = this.m;
+    const target = this.ctx.policy.funcs.find((f) => f.name === func);
+    let call: Expr;
+    if (target) {
+      let callArgs = args;
+      if (argCount + 2 === target.params.length) callArgs = [this.get(INPUT), this.get(DATA), ...args];
+      else if (argCount !== target.params.length)
+        throw new CodegenError(`IR: call of ${func} with ${argCount} argument(s), it takes ${target.params.length}`, where);
+      call = m.call(funcName(func), callArgs, i32);
+    } else {
+      const builtin = this.ctx.builtins.get(func);
+      if (!builtin) throw new CodegenError(`IR: call of unknown function ${func}`, where);
+      if (builtin.kind === 'runtime') {
+        if (builtin.params !== argCount) throw new CodegenError(`builtin ${func} takes ${builtin.params} argument(s), called with ${argCount}`, where);
+        call = m.call(builtin.func, args, i32);
+      } else {
+        call = m.call(builtin.import, [m.i32.const(builtin.id), m.i32.const(0), ...args], i32);
+      }
+    }
+    return [...this.setLocation(where), this.set(result, call), this.failIf(m.i32.eqz(this.get(result)))];
+  }
+
+  /** `data.lib[x](1)`: compare the computed path with every function's path, call the match. */
+  private callDynamic(s: Extract<Stmt, { type: 'CallDynamic' }>): Expr[] {
+    const m = this.m;
+    const pathLocals = s.path.map((op) => {
+      const t = this.temp();
+      return { t, init: m.local.set(t, this.operand(op)) };
+    });
+    const candidates = this.ctx.policy.funcs.filter(
+      (f) => f.path.length + 1 === s.path.length && (f.params.length === s.args.length || f.params.length === s.args.length + 2),
+    );
+    const done = `D${this.labelCount++}`;
+    const tries: Expr[] = [];
+    for (const f of candidates) {
+      // Path segment 0 is `data`; segments 1.. are compared with the function's path.
+      let matches: Expr = m.i32.const(1);
+      f.path.forEach((segment, i) => {
+        const strIndex = this.internedString(segment);
+        const eq = this.call('opa_value_equal', [m.local.get(pathLocals[i + 1]!.t, i32), m.i32.const(this.ctx.layout.stringValue(strIndex))]);
+        matches = m.i32.and(matches, eq);
+      });
+      const args = s.args.map((a) => this.get(a));
+      const callArgs = f.params.length === s.args.length + 2 ? [this.get(INPUT), this.get(DATA), ...args] : args;
+      tries.push(m.if(matches, m.block(null, [this.set(s.result, m.call(funcName(f.name), callArgs, i32)), m.br(done)], binaryen.none)));
+    }
+    return [
+      ...pathLocals.map((p) => p.init),
+      this.set(s.result, m.i32.const(0)),
+      ...this.setLocation(s.where),
+      m.block(done, tries, binaryen.none),
+      this.failIf(m.i32.eqz(this.get(s.result))),
+    ];
+  }
+
+  private internedString(value: string): number {
+    const index = this.ctx.policy.static.strings.indexOf(value);
+    if (index < 0) throw new CodegenError(`IR: function path segment ${JSON.stringify(value)} is not a static string`);
+    return index;
+  }
+
+  private withStmt(s: Extract<Stmt, { type: 'With' }>): Expr[] {
+    const m = this.m;
+    const saved = this.temp();
+    const undefinedFlag = this.temp();
+    const out: Expr[] = [m.local.set(saved, this.get(s.local))];
+    if (s.path.length === 0) {
+      out.push(this.set(s.local, this.operand(s.value)));
+    } else {
+      const path = this.temp();
+      out.push(m.local.set(path, this.call('opa_array_with_cap', [m.i32.const(s.path.length)])));
+      for (const index of s.path)
+        out.push(this.call('opa_array_append', [m.local.get(path, i32), m.i32.const(this.ctx.layout.stringValue(index))], binaryen.none));
+      out.push(this.set(s.local, this.call('rt_value_upsert', [this.get(s.local), m.local.get(path, i32), this.operand(s.value)])));
+    }
+    out.push(m.local.set(undefinedFlag, m.i32.const(1)));
+    out.push(this.block(s.block, [m.local.set(undefinedFlag, m.i32.const(0))]));
+    out.push(this.set(s.local, m.local.get(saved, i32)));
+    out.push(this.failIf(m.local.get(undefinedFlag, i32)));
+    return out;
+  }
+}
+
+/** Adds one wasm function per IR function and per plan. Returns the plan function names. */
+export function generateFunctions(ctx: CodegenContext): string[] {
+  const m = ctx.module;
+  for (const f of ctx.policy.funcs) addFunc(ctx, f);
+  return ctx.policy.plans.map((plan, index) => {
+    const name = planName(index);
+    addPlan(ctx, plan, name);
+    return name;
+  });
+  function addFunc(ctx: CodegenContext, f: Func): void {
+    const b = new FunctionBuilder(ctx, f.params.length, undefined);
+    f.params.forEach((local, i) => b.bindParam(local, i));
+    b.local(f.result);
+    const body = [...b.blocks(f.blocks), m.return(b.get(f.result))];
+    const params = binaryen.createType(f.params.map(() => i32));
+    m.addFunction(funcName(f.name), params, i32, b.vars, m.block(null, body, binaryen.none));
+  }
+}
+
+function addPlan(ctx: CodegenContext, plan: Plan, name: string): void {
+  const m = ctx.module;
+  const b = new FunctionBuilder(ctx, 1, 0);
+  const ctxArg = (): Expr => m.local.get(0, i32);
+  const body = [
+    b.set(INPUT, m.call(ctx.rt('rt_ctx_input'), [ctxArg()], i32)),
+    b.set(DATA, m.call(ctx.rt('rt_ctx_data'), [ctxArg()], i32)),
+    ...b.blocks(plan.blocks),
+  ];
+  m.addFunction(name, binaryen.createType([i32]), binaryen.none, b.vars, m.block(null, body, binaryen.none));
+}
+
