@@ -198,7 +198,7 @@ export function collectDirectCases(folders: string[], prefixes: string[]): Direc
     for (const file of yamlFiles(join(CONFORMANCE_DIR, folder))) {
       const doc = parseYaml(readFileSync(file, 'utf8')) as { cases: any[] };
       for (const c of doc.cases ?? []) {
-        if (!Array.isArray(c.modules) || c.modules.length !== 1 || c.input !== undefined || c.input_term !== undefined) continue;
+        if (!Array.isArray(c.modules) || c.modules.length !== 1 || c.input_term !== undefined) continue;
         if (c.data && Object.keys(c.data).length > 0) continue;
         const found = matchCase(c, bodyLines(c.modules[0]), prefixes);
         if (found) out.push({ note: c.note, ...found });
@@ -236,14 +236,26 @@ function parseStep(line: string, prefixes: string[]): Step | undefined {
 }
 
 function matchCase(c: any, lines: string[], prefixes: string[]): Omit<DirectCase, 'note'> | undefined {
-  if (c.query !== 'data.test.p = x' && c.query !== 'data.generated.p = x') return undefined;
-  const text = lines.join('\n');
+  if (!/^data\.[a-z_]+\.p = x$/.test(c.query)) return undefined;
+  // package-level constants before the rule: `name := literal`
+  const prelude: Step[] = [];
+  let first = 0;
+  while (first < lines.length && !lines[first]!.startsWith('p ')) {
+    const m = /^([a-z_][a-z0-9_]*) :?= (.*)$/i.exec(lines[first]!);
+    const lit = m && parseRegoLiteral(m[2]!);
+    if (!m || !lit) return undefined;
+    prelude.push({ kind: 'literal', name: m[1]!, value: lit.value });
+    first++;
+  }
+  const text = lines.slice(first).join('\n');
   let head: string;
   let body: string[];
   let m: RegExpExecArray | null;
-  if ((m = /^p (if|:= x if|= x if|contains x if) \{\n([\s\S]*)\n\}$/.exec(text))) {
+  let resultExpr = 'x';
+  if ((m = /^p (if|:= ([a-z_]+|\[x, y, z\]) if|= ([a-z_]+) if|contains ([a-z_]+) if) \{\n([\s\S]*)\n\}$/.exec(text))) {
     head = m[1]!.split(' ')[0]!;
-    body = m[2]!.split('\n');
+    resultExpr = m[2] ?? m[3] ?? m[4] ?? 'x';
+    body = m[5]!.split('\n');
   } else if ((m = /^p := ([^\n]*)$/.exec(text))) {
     head = ':=';
     body = [`x := ${m[1]}`];
@@ -254,13 +266,14 @@ function matchCase(c: any, lines: string[], prefixes: string[]): Omit<DirectCase
   if (calls.length !== 1) return undefined;
   const call = calls[0]!;
   const env = new Map<string, unknown>();
-  for (const s of steps) if (s!.kind === 'literal') env.set(s!.name, s!.value);
+  for (const s of [...prelude, ...steps]) if (s!.kind === 'literal') env.set(s!.name, s!.value);
+  if (c.input && typeof c.input === 'object') for (const [k, v] of Object.entries(c.input)) env.set(`input.${k}`, v);
   let outVar = call.out;
   let argTexts = call.args;
   if (!outVar && !call.compare && head !== 'if') {
     // the output is the extra last argument, an unbound variable
     const last = argTexts.at(-1)!;
-    if (!/^[a-z_][a-z0-9_]*$/i.test(last) || env.has(last)) return undefined;
+    if (last !== resultExpr && (!/^[a-z_][a-z0-9_]*$/i.test(last) || env.has(last))) return undefined;
     outVar = last;
     argTexts = argTexts.slice(0, -1);
   }
@@ -287,8 +300,8 @@ function matchCase(c: any, lines: string[], prefixes: string[]): Omit<DirectCase
     return undefined;
   }
   // follow aliases x = out
-  let resultVar = 'x';
-  for (const s of steps) if (s!.kind === 'alias' && s!.name === 'x') resultVar = s!.from;
+  let resultVar = resultExpr;
+  for (const s of steps) if (s!.kind === 'alias' && s!.name === resultExpr) resultVar = s!.from;
   if (resultVar !== outVar || call.compare) return undefined;
   if (want.length === 0) return { ...base, expect: { kind: 'undefined' } };
   const x = want[0].x;

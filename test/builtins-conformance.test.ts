@@ -9,6 +9,9 @@ const FAMILIES: { folders: string[]; prefixes: string[]; min: number }[] = [
   { folders: ['units'], prefixes: ['units.'], min: 100 },
   { folders: ['regexmatch', 'regexfind', 'regexfindallstringsubmatch', 'regexreplace', 'regexsplit', 'globsmatch'], prefixes: ['regex.'], min: 20 },
   { folders: ['globmatch', 'globquotemeta'], prefixes: ['glob.'], min: 25 },
+  { folders: ['base64builtins', 'base64urlbuiltins', 'hexbuiltins', 'urlbuiltins'], prefixes: ['base64', 'hex.', 'urlquery.'], min: 15 },
+  { folders: ['cryptohmacequal', 'cryptohmacsha256', 'cryptohmacsha512', 'cryptox509parsecertificates', 'cryptox509parsecertificaterequest', 'cryptox509parsekeypair', 'cryptox509parsersaprivatekey'], prefixes: ['crypto.'], min: 2 },
+  { folders: ['jwtbuiltins', 'jwtdecodeverify', 'jwtencodesign', 'jwtencodesignheadererrors', 'jwtencodesignpayloaderrors', 'jwtencodesignraw', 'jwtverifyeddsa', 'jwtverifyhs256', 'jwtverifyhs384', 'jwtverifyhs512', 'jwtverifyrsa'], prefixes: ['io.jwt.'], min: 50 },
 ];
 
 function run(c: DirectCase) {
