@@ -21,7 +21,7 @@ import type {
 } from '../syntax/ast.js';
 import { DATA, INPUT } from './ir.js';
 import type { Block, Func, Local, Operand, Plan, Policy, Stmt, Where } from './ir.js';
-import { buildTree, hasValueChildren, hasValueRules, nodeAt, packagePath } from './tree.js';
+import { buildTree, hasDoc, hasDocChildren, nodeAt, packagePath } from './tree.js';
 import type { RuleAt, TreeNode } from './tree.js';
 import { builtinArity, isRelation } from './builtin-arity.js';
 
@@ -274,7 +274,7 @@ class Planner {
     }
     const pkg = packagePath(module);
     const node = nodeAt(this.root, [...pkg, name]);
-    if (node && (hasValueRules(node) || node.functions.length > 0)) return [...pkg, name];
+    if (node && (hasDoc(node) || node.functions.length > 0)) return [...pkg, name];
     return undefined;
   }
 
@@ -416,7 +416,7 @@ class Planner {
       });
     }
     for (const [name, child] of node.children) {
-      if (!hasValueRules(child)) continue;
+      if (!hasDoc(child)) continue;
       this.block(() => {
         this.nodeValue(child, (v) => this.emit({ type: 'ObjectInsert', key: this.str(name), value: v, object: result }));
       });
@@ -599,6 +599,8 @@ class Planner {
 
   private unifyArgs(headArgs: Term[], args: Local[], i: number, k: () => void): void {
     if (i >= headArgs.length || i >= args.length) return k();
+    // Head args are the function's own locals (they shadow rules of the same name).
+    if (i === 0) for (const t of headArgs) for (const v of varsIn(t)) if (this.lookupVar(v) === undefined) this.declare(v);
     this.unifyLocal(headArgs[i]!, local(args[i]!), () => this.unifyArgs(headArgs, args, i + 1, k));
   }
 
@@ -613,35 +615,117 @@ class Planner {
   private nodeValue(node: TreeNode, k: (op: Operand) => void): void {
     if (this.isMocked(node.path)) return k(local(this.dotChain(DATA, node.path)));
     const r = this.newLocal();
-    const kind: FuncKind = hasValueChildren(node) ? 'doc' : 'group';
+    const kind: FuncKind = hasDocChildren(node) || node.rules.length === 0 ? 'doc' : 'group';
     this.emit({ type: 'Call', func: this.funcName(kind, node, this.env), args: [local(INPUT), local(DATA)], result: r });
     k(local(r));
   }
 
   /** `data` followed by `segs`: walks the rule tree while the path is static. */
   private planDataRef(segs: Term[], k: (op: Operand) => void): void {
-    let node = this.root;
-    let i = 0;
+    this.planDataFrom(this.root, segs, 0, k);
+  }
+
+  private planDataFrom(node: TreeNode, segs: Term[], i: number, k: (op: Operand) => void): void {
     for (;;) {
-      if (this.isMocked(node.path) || !hasValueRules(node)) return this.planPath(local(DATA), segs, 0, k);
+      if (this.isMocked(node.path) || !hasDoc(node)) return this.planPath(local(DATA), segs, 0, k, true);
       if (i === segs.length) return this.nodeValue(node, k);
       const seg = segs[i]!;
-      if (seg.type === 'string') {
+      if (seg.type === 'string' || seg.type === 'number') {
         const child = node.children.get(seg.value);
-        if (child && hasValueRules(child)) {
+        if (child && hasDoc(child)) {
           node = child;
           i++;
           continue;
         }
-        if (node.rules.length === 0) return this.planPath(local(DATA), segs, 0, k);
+        if (node.rules.length === 0) return this.planPath(local(DATA), segs, 0, k, true);
+      } else if (hasDocChildren(node)) {
+        return this.planDispatch(node, segs, i, k);
       }
       const rest = i;
       return this.nodeValue(node, (op) => this.planPath(op, segs, rest, k));
     }
   }
 
+  /**
+   * A key only known at run time (`data.pkg[x]`) at a node with documents below: try each child
+   * document, the base data there, and the node's own rules, each in its own block. Evaluating only
+   * the matching child (rather than the whole object) keeps unrelated rules from running.
+   */
+  private planDispatch(node: TreeNode, segs: Term[], i: number, k: (op: Operand) => void): void {
+    const seg = segs[i]!;
+    const childNames = [...node.children.entries()].filter(([, c]) => hasDoc(c)).map(([name]) => name);
+    const withKey = (keyOp: Operand | undefined): void => {
+      const unboundVar = keyOp === undefined && seg.type === 'var' ? seg.name : undefined;
+      for (const name of childNames) {
+        this.branch(() =>
+          this.block(() => {
+            if (unboundVar !== undefined) this.bind(unboundVar, this.str(name));
+            else if (keyOp) this.emit({ type: 'Equal', a: keyOp, b: this.str(name) });
+            else return this.unifyLocal(seg, this.str(name), () => this.planDataFrom(node.children.get(name)!, segs, i + 1, k));
+            this.planDataFrom(node.children.get(name)!, segs, i + 1, k);
+          }),
+        );
+      }
+      // Base data keys that are not virtual documents.
+      this.branch(() =>
+        this.block(() => {
+          const base = this.dotChain(DATA, node.path);
+          const notChild = (key: Operand): void => {
+            for (const name of childNames) this.emit({ type: 'NotEqual', a: key, b: this.str(name) });
+          };
+          if (keyOp) {
+            notChild(keyOp);
+            const v = this.newLocal();
+            this.emit({ type: 'Dot', source: local(base), key: keyOp, target: v });
+            return this.planPath(local(v), segs, i + 1, k, true);
+          }
+          const key = this.newLocal();
+          const value = this.newLocal();
+          const body: Block = { stmts: [] };
+          this.emit({ type: 'Scan', source: base, key, value, block: body });
+          this.into(body.stmts, () => {
+            notChild(local(key));
+            this.unifyLocal(seg, local(key), () => this.planPath(local(value), segs, i + 1, k, true));
+          });
+        }),
+      );
+      if (node.rules.length > 0) {
+        this.branch(() =>
+          this.block(() => {
+            const g = this.newLocal();
+            this.emit({ type: 'Call', func: this.funcName('group', node, this.env), args: [local(INPUT), local(DATA)], result: g });
+            if (keyOp) {
+              const v = this.newLocal();
+              this.emit({ type: 'Dot', source: local(g), key: keyOp, target: v });
+              return this.planPath(local(v), segs, i + 1, k);
+            }
+            this.planPath(local(g), segs, i, k);
+          }),
+        );
+      }
+    };
+    if (this.hasUnbound(seg)) withKey(undefined);
+    else this.planTerm(seg, (keyOp) => withKey(keyOp));
+  }
+
+  /** Plans one of several alternatives: variable bindings made inside do not leak to the next. */
+  private branch(f: () => void): void {
+    const snapshot: [Scope, Map<string, Local | null>][] = [];
+    for (let s: Scope | undefined = this.scope; s; s = s.parent) snapshot.push([s, new Map(s.vars)]);
+    const env = this.env;
+    try {
+      f();
+    } finally {
+      for (const [s, vars] of snapshot) {
+        s.vars.clear();
+        for (const [name, l] of vars) s.vars.set(name, l);
+      }
+      this.env = env;
+    }
+  }
+
   /** Follows `segs[i..]` from a value: Dot for known keys, Scan for unbound variables. */
-  private planPath(source: Operand, segs: Term[], i: number, k: (op: Operand) => void): void {
+  private planPath(source: Operand, segs: Term[], i: number, k: (op: Operand) => void, fromData = false): void {
     if (i === segs.length) return k(source);
     const seg = segs[i]!;
     if (this.hasUnbound(seg)) {
@@ -658,10 +742,29 @@ class Planner {
       });
       return;
     }
+    if (seg.type === 'number' && fromData) {
+      // Base data keys are strings, so `data.x[2]` reads an array's index 2 or an object's key "2".
+      return this.planTerm(seg, (keyOp) => {
+        const t = this.newLocal();
+        const outer: Block = { stmts: [] };
+        this.into(outer.stmts, () => {
+          const inner: Block = { stmts: [] };
+          this.into(inner.stmts, () => {
+            this.emit({ type: 'Dot', source, key: keyOp, target: t });
+            this.emit({ type: 'Break', index: 1 });
+          });
+          this.emit({ type: 'Block', blocks: [inner] });
+          this.emit({ type: 'Dot', source, key: this.str(seg.value), target: t });
+        });
+        this.emit({ type: 'Block', blocks: [outer] });
+        this.emit({ type: 'IsDefined', source: t });
+        this.planPath(local(t), segs, i + 1, k, true);
+      });
+    }
     this.planTerm(seg, (keyOp) => {
       const t = this.newLocal();
       this.emit({ type: 'Dot', source, key: keyOp, target: t });
-      this.planPath(local(t), segs, i + 1, k);
+      this.planPath(local(t), segs, i + 1, k, fromData);
     });
   }
 
@@ -672,12 +775,18 @@ class Planner {
       const l = this.lookupVar(head.name);
       if (typeof l === 'number') return this.planPath(local(l), rest, 0, k);
       if (head.name === 'data') return this.planDataRef(rest, k);
-      if (head.name === 'input') return this.planPath(local(INPUT), rest, 0, k);
+      if (head.name === 'input') return rest.length === 0 ? this.readInput(k) : this.planPath(local(INPUT), rest, 0, k);
       const global = this.resolveGlobal(head.name);
       if (global) return this.planDataRef([...global.map((p) => str(p)), ...rest], k);
       throw new PlanError(`var ${head.name} is unsafe`, head.location);
     }
     this.planTerm(head, (op) => this.planPath(op, rest, 0, k));
+  }
+
+  /** `input` as a whole: undefined when no input was given. */
+  private readInput(k: (op: Operand) => void): void {
+    this.emit({ type: 'IsDefined', source: INPUT });
+    k(local(INPUT));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -712,7 +821,7 @@ class Planner {
       case 'var': {
         const l = this.lookupVar(term.name);
         if (typeof l === 'number') return k(local(l));
-        if (term.name === 'input') return k(local(INPUT));
+        if (term.name === 'input') return this.readInput(k);
         if (term.name === 'data') return this.planDataRef([], k);
         const global = this.resolveGlobal(term.name);
         if (global) return this.planDataRef(global.map((p) => str(p)), k);
@@ -857,10 +966,9 @@ class Planner {
       if (mock.kind === 'value') {
         return this.planTerms(args, () => k(local(this.dotChain(DATA, [MOCK_ROOT, name]))));
       }
-      // The replacement is planned without this mock, so it may call the original.
-      const fns = new Map(this.env.fns);
-      fns.delete(name);
-      const without: MockEnv = { data: this.env.data, fns };
+      // The replacement runs without function mocks: it may call the original, and a mock never
+      // calls another mock.
+      const without: MockEnv = { data: this.env.data, fns: new Map() };
       return this.planTerms(args, (ops) => this.emitCall(mock.target, ops, where, without, k));
     }
     this.planTerms(args, (ops) => this.emitCall(name, ops, where, this.env, k));
@@ -1124,7 +1232,7 @@ class Planner {
   /** Whether a `with data.<path>` replaces (part of) a virtual document. */
   private overlapsRules(path: string[]): boolean {
     const node = nodeAt(this.root, path);
-    if (node && hasValueRules(node)) return true;
+    if (node && hasDoc(node)) return true;
     // A rule above the path (`with data.p.q` where p is a rule) is replaced as a whole too.
     for (let n = path.length - 1; n >= 1; n--) {
       const above = nodeAt(this.root, path.slice(0, n));

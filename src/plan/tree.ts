@@ -19,10 +19,12 @@ export interface TreeNode {
   rules: RuleAt[];
   /** Function definitions hung here. */
   functions: RuleAt[];
+  /** A package is declared at this path: its document exists (maybe `{}`) even with no rules. */
+  isPackage: boolean;
 }
 
 function newNode(path: string[]): TreeNode {
-  return { path, children: new Map(), rules: [], functions: [] };
+  return { path, children: new Map(), rules: [], functions: [], isPackage: false };
 }
 
 /** The static path of a module's package, below `data`. */
@@ -34,6 +36,7 @@ export function buildTree(modules: Module[]): TreeNode {
   const root = newNode([]);
   for (const module of modules) {
     const pkg = packagePath(module);
+    nodeAt(root, pkg, true)!.isPackage = true;
     for (const rule of module.rules) {
       const terms = rule.head.ref.terms;
       const head = terms[0];
@@ -66,15 +69,19 @@ export function nodeAt(root: TreeNode, path: string[], create = false): TreeNode
   return node;
 }
 
-/** Whether the node or anything below it defines a value (functions are not part of documents). */
-export function hasValueRules(node: TreeNode): boolean {
-  if (node.rules.length > 0) return true;
-  for (const child of node.children.values()) if (hasValueRules(child)) return true;
+/**
+ * Whether the node is (part of) a virtual document: it has value rules, is a package, or has such
+ * nodes or functions below it (`data.a` is `{}` when `a` holds only a package's functions). A node
+ * holding only functions is not a document itself.
+ */
+export function hasDoc(node: TreeNode): boolean {
+  if (node.rules.length > 0 || node.isPackage) return true;
+  for (const child of node.children.values()) if (hasDoc(child) || child.functions.length > 0) return true;
   return false;
 }
 
-/** Whether the node has value rules below it (not counting its own). */
-export function hasValueChildren(node: TreeNode): boolean {
-  for (const child of node.children.values()) if (hasValueRules(child)) return true;
+/** Whether documents hang below the node (not counting its own rules). */
+export function hasDocChildren(node: TreeNode): boolean {
+  for (const child of node.children.values()) if (hasDoc(child)) return true;
   return false;
 }
