@@ -100,9 +100,12 @@ class Parser {
   private tok: Token;
   readonly errors: RegoError[] = [];
   private wildcard = 0;
+  private templateVars = 0;
   private depth = 0;
   private readonly keywords: Set<string>;
   readonly ruleSyntax: RuleSyntax[] = [];
+  /** `import future.keywords.not` or `import rego.v2`: negation covers the whole expression. */
+  improvedNot = false;
   /** Set by `import rego.v1` in a v0 module: the v1 rule checks apply. */
   regoV1Compatible: boolean;
 
@@ -180,7 +183,11 @@ class Parser {
   // ---- errors -----------------------------------------------------------------------------
 
   error(location: Location, message: string): void {
-    if (this.errors.length < MAX_ERRORS) this.errors.push({ code: 'rego_parse_error', message, location });
+    if (this.errors.length >= MAX_ERRORS) return;
+    // Recovery can meet the same bad token twice; say it once.
+    const last = this.errors[this.errors.length - 1];
+    if (last && last.location.offset === location.offset && last.message === message) return;
+    this.errors.push({ code: 'rego_parse_error', message, location });
   }
 
   private fail(location: Location, message: string): never {
@@ -525,7 +532,22 @@ class Parser {
     const term = this.parseTermInfixCall();
     if (this.ty() === Tok.UNIFY) this.fail(this.loc(start), "unexpected unification ('=') in template-string expression");
     if (this.ty() === Tok.ASSIGN) this.fail(this.loc(start), "unexpected assignment (':=') in template-string expression");
-    return term;
+    if (!this.isKw(this.tok, 'with')) return term;
+    // `{x with input as y}`: a term part cannot carry `with`, so the part becomes the value of the
+    // expression computed under it: `[$t | $t := x with input as y][0]` (undefined when x is).
+    const withs = this.parseWith();
+    const location = this.loc(start);
+    const name = `$template${this.templateVars++}`;
+    const result: VarTerm = { type: 'var', name, location };
+    const assign: CallTerm = {
+      type: 'call',
+      operator: { type: 'ref', terms: [this.varTerm('assign', location)], location },
+      args: [result, term],
+      location,
+    };
+    const body: Body = [{ index: 0, negated: false, value: assign, with: withs, location }];
+    const values: Term = { type: 'arraycomprehension', head: { ...result }, body, location };
+    return { type: 'ref', terms: [values, { type: 'number', value: '0', location }], location };
   }
 
   private parseArray(): Term {
@@ -747,7 +769,46 @@ class Parser {
       if (negated) this.illegal("illegal negation of 'every'");
       return this.parseEvery(index, start);
     }
+    if (negated && this.improvedNot) return this.parseImprovedNot(index, start);
     return this.parseLiteralExpr(index, negated, start);
+  }
+
+  /**
+   * `not` under `import future.keywords.not` / `import rego.v1`'s successor `rego.v2`: the whole
+   * negated expression (or `{ body }`) is evaluated inside the negation, so an undefined operand
+   * makes the negation succeed. Written here as `[true | body] == []`, which means exactly that and
+   * needs nothing new from later stages. A plain ref or var keeps the ordinary negated form.
+   */
+  private parseImprovedNot(index: number, start: Token): Expr {
+    let body: Body;
+    if (this.ty() === Tok.LBRACE) {
+      this.next();
+      body = this.parseBody(Tok.RBRACE);
+      this.next();
+    } else {
+      const inner = this.parseLiteralExpr(0, false, this.tok);
+      if (inner.value.type === 'var' || (inner.value.type === 'ref' && !containsCall(inner.value))) {
+        return { ...inner, index, negated: true, location: this.loc(start) };
+      }
+      body = [{ ...inner, with: [] }];
+      const withs = inner.with;
+      return this.negationOf(body, withs, index, start);
+    }
+    const withs = this.isKw(this.tok, 'with') ? this.parseWith() : [];
+    return this.negationOf(body, withs, index, start);
+  }
+
+  private negationOf(body: Body, withs: With[], index: number, start: Token): Expr {
+    const location = this.loc(start);
+    const op: RefTerm = { type: 'ref', terms: [this.varTerm('equal', location)], location };
+    const solutions: Term = {
+      type: 'arraycomprehension',
+      head: { type: 'boolean', value: true, location },
+      body,
+      location,
+    };
+    const value: CallTerm = { type: 'call', operator: op, args: [solutions, { type: 'array', items: [], location }], location };
+    return { index, negated: false, value, with: withs, location };
   }
 
   private parseLiteralExpr(index: number, negated: boolean, start: Token): Expr {
@@ -992,8 +1053,12 @@ class Parser {
       return;
     }
     if (segs.length === 2) {
+      if (segs[1] === 'not') {
+        this.improvedNot = true;
+        return;
+      }
       if (!FUTURE_KEYWORDS.includes(segs[1]!)) {
-        this.error(imp.path.location, `unexpected keyword, must be one of [${FUTURE_KEYWORDS.join(' ')}]`);
+        this.error(imp.path.location, `unexpected keyword, must be one of [${[...FUTURE_KEYWORDS, 'not'].sort().join(' ')}]`);
         return;
       }
       this.keywords.add(segs[1]!);
@@ -1003,11 +1068,13 @@ class Parser {
   }
 
   private regoImport(imp: Import, segs: string[]): void {
-    if (segs.length !== 1 || segs[0] !== 'v1') {
+    if (segs.length !== 1 || (segs[0] !== 'v1' && segs[0] !== 'v2')) {
       const shown = ['rego', ...segs].join('.');
-      this.error(imp.path.location, `invalid import \`${shown}\`, must be \`rego.v1\``);
+      this.error(imp.path.location, `invalid import \`${shown}\`, must be \`rego.v1\` or \`rego.v2\``);
       return;
     }
+    // rego.v2 is v1 plus the improved negation.
+    if (segs[0] === 'v2') this.improvedNot = true;
     if (this.v1) return;
     if (imp.alias !== undefined) {
       this.error(imp.path.location, '`rego` imports cannot be aliased');
@@ -1022,6 +1089,13 @@ class Parser {
    * the tokens do not start a rule, so the caller can report what they are instead.
    */
   parseRules(): Rule[] | undefined {
+    const saved = this.save();
+    const rules = this.parseRulesAt();
+    if (rules === undefined) this.restore(saved);
+    return rules;
+  }
+
+  private parseRulesAt(): Rule[] | undefined {
     const start = this.tok;
     let isDefault = false;
     if (this.isKw(this.tok, 'default') && !this.startsRef()) {
@@ -1099,7 +1173,7 @@ class Parser {
     this.ruleSyntax.push(syntax);
 
     if (this.isKw(this.tok, 'else') && !this.startsRef()) {
-      if (head.ref.terms.length > 1 && !head.ref.terms.every(isGround)) {
+      if (head.ref.terms.length > 1 && !head.ref.terms.slice(1).every(isGround)) {
         this.fail(this.loc(this.tok, this.tok.end), 'else keyword cannot be used on rules with variables in head');
       }
       if (head.key !== undefined || head.usesContains || head.multiValue) {
@@ -1301,7 +1375,7 @@ class Parser {
     let kind: RuleKind;
     if (head.args) kind = 'function';
     else if (head.usesContains || head.multiValue) kind = 'partial_set';
-    else if (head.key !== undefined || !head.ref.terms.every(isGround)) kind = 'partial_object';
+    else if (head.key !== undefined || !head.ref.terms.slice(1).every(isGround)) kind = 'partial_object';
     else kind = 'complete';
     if (kind === 'partial_set') ruleHead.key = head.key;
     else if (kind === 'partial_object') ruleHead.key = head.ref.terms[head.ref.terms.length - 1];
@@ -1410,6 +1484,24 @@ function valueName(t: Term): string {
       return 'objectcomprehension';
     case 'call':
       return 'call';
+  }
+}
+
+function containsCall(t: Term): boolean {
+  switch (t.type) {
+    case 'call':
+      return true;
+    case 'ref':
+      return t.terms.some(containsCall);
+    case 'array':
+    case 'set':
+      return t.items.some(containsCall);
+    case 'object':
+      return t.entries.some(([k, v]) => containsCall(k) || containsCall(v));
+    case 'templatestring':
+      return t.parts.some(containsCall);
+    default:
+      return false;
   }
 }
 
@@ -1538,7 +1630,7 @@ function attachAnnotations(
     try {
       value = parseYaml(text);
     } catch (e) {
-      const message = e instanceof Error ? e.message.split('\n')[0]! : String(e);
+      const message = (e instanceof Error ? e.message.split('\n')[0]! : String(e)).replace(/:\s*$/, '');
       errors.push({ code: 'rego_parse_error', message: `yaml: ${message}`, location });
       continue;
     }
