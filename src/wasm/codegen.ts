@@ -216,13 +216,14 @@ class FunctionBuilder {
       case 'AssignVar':
         return [this.set(s.target, this.operand(s.source))];
       case 'AssignVarOnce': {
-        // A complete rule: a second, different value is a conflict.
+        // A complete rule (or function): a second, different value is a conflict.
+        const abort = s.conflict === 'function' ? 'rt_abort_function_conflict' : 'rt_abort_conflict';
         const conflict = m.i32.and(
           m.i32.ne(this.get(s.target), m.i32.const(0)),
           m.i32.eqz(this.call('opa_value_equal', [this.get(s.target), this.operand(s.source)])),
         );
         return [
-          m.if(conflict, m.block(null, [...this.setLocation(s.where), this.call('rt_abort_conflict', [], binaryen.none)], binaryen.none)),
+          m.if(conflict, m.block(null, [...this.setLocation(s.where), this.call(abort, [], binaryen.none)], binaryen.none)),
           this.set(s.target, this.operand(s.source)),
         ];
       }
@@ -271,9 +272,7 @@ class FunctionBuilder {
 
   private int64(value: number): Expr {
     const big = BigInt.asIntN(64, BigInt(Math.trunc(value)));
-    const low = Number(big & 0xffffffffn) | 0;
-    const high = Number((big >> 32n) & 0xffffffffn) | 0;
-    return this.call('opa_number_int', [this.m.i64.const(low, high)]);
+    return this.call('opa_number_int', [(this.m.i64.const as unknown as (v: bigint) => Expr)(big)]);
   }
 
   private callStmt(func: string, args: Expr[], argCount: number, result: number, where: Where | undefined): Expr[] {

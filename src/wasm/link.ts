@@ -62,9 +62,10 @@ let runtimeBytes: Uint8Array | undefined;
 /** The runtime module's bytes: next to this file in dist/, or in the repository's dist/ from src/. */
 export function readRuntime(): Uint8Array {
   if (runtimeBytes) return runtimeBytes;
-  const candidates = [new URL('../runtime/runtime.wasm', import.meta.url), new URL('../../dist/runtime/runtime.wasm', import.meta.url)];
-  for (const url of candidates) {
-    const path = fileURLToPath(url);
+  // GOVERN_RUNTIME_WASM points at another build of the runtime (e.g. the debug build).
+  const override = process.env.GOVERN_RUNTIME_WASM;
+  const candidates = override ? [override] : [fileURLToPath(new URL('../runtime/runtime.wasm', import.meta.url)), fileURLToPath(new URL('../../dist/runtime/runtime.wasm', import.meta.url))];
+  for (const path of candidates) {
     if (existsSync(path)) return (runtimeBytes = new Uint8Array(readFileSync(path)));
   }
   throw new LinkError('runtime.wasm not found (run `npm run build` first)');
@@ -172,6 +173,16 @@ function layoutStatic(strings: string[], locations: string[], base: number): { l
   return { layout, bytes, values, texts };
 }
 
+let runtimeMemoryName: string | undefined;
+
+/** binaryen's internal name of the runtime's (imported) memory; the JS API has no getter, so read it from the text once. */
+function memoryName(m: binaryen.Module): string {
+  if (runtimeMemoryName) return runtimeMemoryName;
+  const match = /\(import "env" "memory" \(memory \$(\S+)/.exec(m.emitText()) ?? /\(memory \$(\S+)/.exec(m.emitText());
+  if (!match) throw new LinkError('internal error: cannot find the runtime memory');
+  return (runtimeMemoryName = match[1]!);
+}
+
 function globalInitValue(m: binaryen.Module, name: string): number {
   const info = binaryen.getGlobalInfo(m.getGlobal(name));
   const init = binaryen.getExpressionInfo(info.init) as { value?: unknown };
@@ -187,7 +198,7 @@ function setGlobalInit(m: binaryen.Module, name: string, value: number): void {
 
 /** Links `policy` into the runtime and returns the finished module's bytes. */
 export function linkPolicy(policy: Policy, options: LinkOptions): Uint8Array {
-  const m = binaryen.readBinary(readRuntime());
+  const m = binaryen.readBinaryWithFeatures(readRuntime(), binaryen.Features.All);
   try {
     return linkInto(m, policy, options);
   } finally {
@@ -197,6 +208,7 @@ export function linkPolicy(policy: Policy, options: LinkOptions): Uint8Array {
 
 function linkInto(m: binaryen.Module, policy: Policy, options: LinkOptions): Uint8Array {
   const symbols = readSymbols(m);
+  const memory = memoryName(m);
   const rt = (name: string): string => {
     const internal = symbols.funcs.get(name);
     if (!internal) throw new LinkError(`the runtime does not export ${name}`);
@@ -296,7 +308,7 @@ function linkInto(m: binaryen.Module, policy: Policy, options: LinkOptions): Uin
   const nameObject = (entries: [number, number][]): number => {
     const body = [m.local.set(0, m.call(rt('opa_object'), [], i32))];
     for (const [strIndex, id] of entries)
-      body.push(m.call(rt('opa_object_insert'), [m.local.get(0, i32), m.i32.const(laid.values[strIndex]!), m.call(rt('opa_number_int'), [m.i64.const(id, 0)], i32)], binaryen.none));
+      body.push(m.call(rt('opa_object_insert'), [m.local.get(0, i32), m.i32.const(laid.values[strIndex]!), m.call(rt('opa_number_int'), [(m.i64.const as unknown as (v: bigint) => number)(BigInt(id))], i32)], binaryen.none));
     body.push(m.local.get(0, i32));
     return m.block(null, body, i32);
   };
@@ -304,8 +316,7 @@ function linkInto(m: binaryen.Module, policy: Policy, options: LinkOptions): Uin
   replace('entrypoints', binaryen.none, i32, nameObject(entrypointNames.map((s, id) => [s, id])), [i32]);
 
   // Static data right after the runtime's; the heap starts after it.
-  const memory = m.getMemoryInfo() as { name?: string };
-  if (laid.bytes.length > 0) addDataSegment(m, 'policy/static', memory.name ?? '0', base, laid.bytes);
+  if (laid.bytes.length > 0) addDataSegment(m, 'policy/static', memory, base, laid.bytes);
   setGlobalInit(m, heapPtr, end);
   if (options.strictBuiltinErrors && symbols.globals.has('rt_strict')) setGlobalInit(m, rtGlobal('rt_strict'), 1);
 
