@@ -1,0 +1,336 @@
+// Name resolution and local variable scoping (OPA's ResolveRefs and RewriteLocalVars stages).
+//
+// - A var that names a rule of the module's package or an import alias becomes the absolute ref
+//   it stands for (`p` → data.a.b.p, `x.y` with `import data.foo as x` → data.foo.y), unless the
+//   body declares a local of that name (`:=`, `some`) or it is a function argument.
+// - Vars declared with `:=`, `some` or as `every` key/value get a fresh unique name
+//   `__localN__` (a nested body may declare a name again; renaming removes the shadowing, so
+//   later stages see one name per variable). `rewritten` maps new names back for messages.
+// - Errors OPA reports as rego_compile_error here: a var declared twice in one scope, `:=` on
+//   something that is not a var/array/object pattern, `:=` inside `not`, locals or rules named
+//   `input`/`data`, `with` targets that are not input, data or a function, unused `some` vars.
+import type { Body, Expr, Location, RefTerm, Rule, Term, VarTerm, With } from '../syntax/ast.js';
+import type { RegoError } from '../syntax/diagnostics.js';
+import { lookupBuiltin } from './builtins.js';
+import { dottedName, termTypeName } from './terms.js';
+
+type Occurrence = 'seen' | 'assigned' | 'declared' | 'arg';
+
+interface Binding {
+  occ: Occurrence;
+  /** The var's name after renaming (same as the source name when not renamed). */
+  name: string;
+  location: Location;
+  used: boolean;
+}
+
+class Scope {
+  readonly vars = new Map<string, Binding>();
+  constructor(
+    readonly parent: Scope | undefined,
+    /** Names declared anywhere in this body: never resolved to rules or imports. */
+    readonly declaredHere: Set<string>,
+  ) {}
+
+  lookupDeclared(name: string): Binding | undefined {
+    for (let s: Scope | undefined = this; s !== undefined; s = s.parent) {
+      const b = s.vars.get(name);
+      if (b !== undefined) return b.occ === 'seen' ? undefined : b;
+    }
+    return undefined;
+  }
+
+  isDeclaredSomewhere(name: string): boolean {
+    for (let s: Scope | undefined = this; s !== undefined; s = s.parent) if (s.declaredHere.has(name)) return true;
+    return false;
+  }
+}
+
+export interface ResolveContext {
+  errors: RegoError[];
+  /** Generated local name → the name written in the source. */
+  rewritten: Map<string, string>;
+  counter: { n: number };
+  /** Name → absolute ref for rules of the package and import aliases. */
+  globals: Map<string, RefTerm>;
+  /** User function paths (`data.a.f` as "a.f") so `with f as …` targets can be validated. */
+  isFunctionPath: (dataRef: RefTerm) => boolean;
+  /** Queries keep their top-level names: they are the names of the result bindings. */
+  keepTopLevelNames: boolean;
+}
+
+const ROOTS = new Set(['input', 'data']);
+
+export class Resolver {
+  constructor(private readonly ctx: ResolveContext) {}
+
+  private error(message: string, location: Location): void {
+    this.ctx.errors.push({ code: 'rego_compile_error', message, location });
+  }
+
+  private fresh(original: string): string {
+    const name = `__local${this.ctx.counter.n++}__`;
+    this.ctx.rewritten.set(name, original);
+    return name;
+  }
+
+  /** Resolves a rule (and its else chain) in place. */
+  resolveRule(rule: Rule): void {
+    const args = rule.head.args;
+    for (let link: Rule | undefined = rule; link !== undefined; link = link.else) {
+      const declared = declaredVars(link.body);
+      const argNames = new Set<string>();
+      if (args !== undefined) for (const a of args) collectPatternVars(a, (v) => argNames.add(v.name));
+      for (const n of argNames) declared.add(n);
+      const scope = new Scope(undefined, declared);
+      if (args !== undefined) {
+        for (const a of args) {
+          collectPatternVars(a, (v) => {
+            if (v.wildcard) return;
+            if (ROOTS.has(v.name)) this.error(`args must not shadow ${v.name} (use a different variable name)`, v.location);
+            if (!scope.vars.has(v.name)) scope.vars.set(v.name, { occ: 'arg', name: v.name, location: v.location, used: true });
+          });
+        }
+      }
+      this.resolveBody(link.body, scope, false);
+      const head = link.head;
+      // The rule's own name (first ref segment) is not a reference; its other segments are.
+      for (let i = 1; i < head.ref.terms.length; i++) head.ref.terms[i] = this.resolveTerm(head.ref.terms[i]!, scope);
+      if (head.key !== undefined) head.key = this.resolveTerm(head.key, scope);
+      if (head.value !== undefined) head.value = this.resolveTerm(head.value, scope);
+      if (link !== rule && args !== undefined) head.args = args;
+      this.checkUnused(scope);
+    }
+    const name = rule.head.ref.terms[0];
+    if (name !== undefined && name.type === 'var' && ROOTS.has(name.name)) {
+      this.error(`rules must not shadow ${name.name} (use a different rule name)`, name.location);
+    }
+  }
+
+  /** Resolves a query body in place. */
+  resolveQuery(body: Body): void {
+    const scope = new Scope(undefined, declaredVars(body));
+    this.resolveBody(body, scope, this.ctx.keepTopLevelNames);
+    this.checkUnused(scope);
+  }
+
+  private checkUnused(scope: Scope): void {
+    for (const [name, b] of scope.vars) {
+      if (b.occ === 'declared' && !b.used) this.error(`declared var ${name} unused`, b.location);
+    }
+  }
+
+  private resolveBody(body: Body, scope: Scope, keepNames: boolean): void {
+    for (const expr of body) this.resolveExpr(expr, scope, keepNames);
+  }
+
+  private declare(v: VarTerm, occ: Occurrence, scope: Scope, keepNames: boolean): VarTerm {
+    if (v.wildcard) return v;
+    if (ROOTS.has(v.name)) {
+      this.error(`variables must not shadow ${v.name} (use a different variable name)`, v.location);
+      return v;
+    }
+    const existing = scope.vars.get(v.name);
+    if (existing !== undefined) {
+      const why =
+        existing.occ === 'seen'
+          ? `var ${v.name} referenced above`
+          : existing.occ === 'assigned'
+            ? `var ${v.name} assigned above`
+            : existing.occ === 'declared'
+              ? `var ${v.name} declared above`
+              : `arg ${v.name} redeclared`;
+      this.error(why, v.location);
+      return v;
+    }
+    const name = keepNames ? v.name : this.fresh(v.name);
+    // Plain `some x` must be used later; `:=` targets and `some … in` patterns need not.
+    scope.vars.set(v.name, { occ, name, location: v.location, used: occ !== 'declared' });
+    return { ...v, name };
+  }
+
+  private resolveExpr(expr: Expr, scope: Scope, keepNames: boolean): void {
+    const value = expr.value;
+    if (value.type === 'some') {
+      value.symbols = value.symbols.map((sym) => {
+        if (sym.type === 'var') return this.declare(sym, 'declared', scope, keepNames);
+        if (sym.type === 'call') {
+          // `some x in xs` / `some k, v in xs`: the collection first, then the declared pattern(s).
+          const n = sym.args.length;
+          sym.args[n - 1] = this.resolveTerm(sym.args[n - 1]!, scope);
+          for (let i = 0; i < n - 1; i++) sym.args[i] = this.declarePattern(sym.args[i]!, 'assigned', scope, keepNames);
+        }
+        return sym;
+      });
+    } else if (value.type === 'every') {
+      value.domain = this.resolveTerm(value.domain, scope);
+      const inner = new Scope(scope, declaredVars(value.body));
+      if (value.key !== undefined) {
+        inner.declaredHere.add(patternName(value.key));
+        value.key = this.declarePattern(value.key, 'assigned', inner, false);
+      }
+      inner.declaredHere.add(patternName(value.value));
+      value.value = this.declarePattern(value.value, 'assigned', inner, false);
+      this.resolveBody(value.body, inner, false);
+      this.checkUnused(inner);
+    } else if (value.type === 'call' && isAssign(value.operator) && value.args.length === 2) {
+      if (expr.negated) this.error('cannot assign vars inside negated expression', expr.location);
+      value.args[1] = this.resolveTerm(value.args[1]!, scope);
+      this.resolveWiths(expr.with, scope);
+      value.args[0] = this.declarePattern(value.args[0]!, 'assigned', scope, keepNames, true);
+      return;
+    } else {
+      expr.value = this.resolveTerm(value, scope);
+    }
+    this.resolveWiths(expr.with, scope);
+  }
+
+  /** The left side of `:=` (or a `some … in` pattern): vars are declared, arrays/objects destructure. */
+  private declarePattern(t: Term, occ: Occurrence, scope: Scope, keepNames: boolean, strict = false): Term {
+    switch (t.type) {
+      case 'var':
+        return this.declare(t, occ, scope, keepNames);
+      case 'array':
+        return { ...t, items: t.items.map((x) => this.declarePattern(x, occ, scope, keepNames, strict)) };
+      case 'object':
+        return {
+          ...t,
+          entries: t.entries.map(([k, v]) => [this.resolveTerm(k, scope), this.declarePattern(v, occ, scope, keepNames, strict)] as [Term, Term]),
+        };
+      default:
+        if (strict) {
+          this.error(`cannot assign to ${termTypeName(t)}`, t.location);
+          return t;
+        }
+        // Constants inside `some [x, 1] in xs` patterns are matched, not declared.
+        return this.resolveTerm(t, scope);
+    }
+  }
+
+  private resolveWiths(withs: With[], scope: Scope): void {
+    for (const w of withs) {
+      w.value = this.resolveTerm(w.value, scope);
+      w.target = this.resolveWithTarget(w.target, scope);
+    }
+  }
+
+  private resolveWithTarget(target: RefTerm, scope: Scope): RefTerm {
+    const head = target.terms[0];
+    if (head === undefined || head.type !== 'var') {
+      this.error('with keyword target must reference existing input, data, or a function', target.location);
+      return target;
+    }
+    if (ROOTS.has(head.name)) return target;
+    const global = scope.lookupDeclared(head.name) === undefined ? this.ctx.globals.get(head.name) : undefined;
+    if (global !== undefined) {
+      const resolved: RefTerm = { ...target, terms: [...global.terms, ...target.terms.slice(1)] };
+      const root = resolved.terms[0];
+      if (root?.type === 'var' && root.name === 'input') return resolved;
+      if (this.ctx.isFunctionPath(resolved) || (root?.type === 'var' && root.name === 'data')) return resolved;
+    }
+    const name = dottedName(target);
+    if (name !== undefined && lookupBuiltin(name) !== undefined) return target;
+    this.error('with keyword target must reference existing input, data, or a function', target.location);
+    return target;
+  }
+
+  private resolveVar(v: VarTerm, scope: Scope): Term {
+    if (v.wildcard || ROOTS.has(v.name)) return v;
+    const declared = scope.lookupDeclared(v.name);
+    if (declared !== undefined) {
+      declared.used = true;
+      return declared.name === v.name ? v : { ...v, name: declared.name };
+    }
+    if (!scope.isDeclaredSomewhere(v.name)) {
+      const global = this.ctx.globals.get(v.name);
+      if (global !== undefined) return { type: 'ref', terms: global.terms.map((t) => ({ ...t, location: v.location })), location: v.location };
+    }
+    if (!scope.vars.has(v.name)) scope.vars.set(v.name, { occ: 'seen', name: v.name, location: v.location, used: true });
+    return v;
+  }
+
+  resolveTerm(t: Term, scope: Scope): Term {
+    switch (t.type) {
+      case 'var':
+        return this.resolveVar(t, scope);
+      case 'ref': {
+        const head = this.resolveTerm(t.terms[0]!, scope);
+        const rest = t.terms.slice(1).map((x) => this.resolveTerm(x, scope));
+        if (head.type === 'ref') return { ...t, terms: [...head.terms, ...rest] };
+        return { ...t, terms: [head, ...rest] };
+      }
+      case 'array':
+      case 'set':
+        return { ...t, items: t.items.map((x) => this.resolveTerm(x, scope)) };
+      case 'object':
+        return { ...t, entries: t.entries.map(([k, v]) => [this.resolveTerm(k, scope), this.resolveTerm(v, scope)] as [Term, Term]) };
+      case 'call':
+        return { ...t, operator: this.resolveOperator(t.operator, scope), args: t.args.map((x) => this.resolveTerm(x, scope)) };
+      case 'templatestring':
+        return { ...t, parts: t.parts.map((p) => (p.type === 'string' ? p : this.resolveTerm(p, scope))) };
+      case 'arraycomprehension':
+      case 'setcomprehension': {
+        const inner = new Scope(scope, declaredVars(t.body));
+        this.resolveBody(t.body, inner, false);
+        const head = this.resolveTerm(t.head, inner);
+        this.checkUnused(inner);
+        return { ...t, head };
+      }
+      case 'objectcomprehension': {
+        const inner = new Scope(scope, declaredVars(t.body));
+        this.resolveBody(t.body, inner, false);
+        const key = this.resolveTerm(t.key, inner);
+        const value = this.resolveTerm(t.value, inner);
+        this.checkUnused(inner);
+        return { ...t, key, value };
+      }
+      default:
+        return t;
+    }
+  }
+
+  /** A call's operator names a function: a rule or import alias resolves, builtins stay. */
+  private resolveOperator(op: RefTerm, scope: Scope): RefTerm {
+    const head = op.terms[0];
+    if (head === undefined || head.type !== 'var' || ROOTS.has(head.name)) return op;
+    if (scope.lookupDeclared(head.name) !== undefined || scope.isDeclaredSomewhere(head.name)) return op;
+    const global = this.ctx.globals.get(head.name);
+    if (global === undefined) return op;
+    return { ...op, terms: [...global.terms.map((t) => ({ ...t, location: head.location })), ...op.terms.slice(1)] };
+  }
+}
+
+function isAssign(op: RefTerm): boolean {
+  return op.terms.length === 1 && op.terms[0]!.type === 'var' && op.terms[0]!.name === 'assign';
+}
+
+function patternName(t: Term): string {
+  return t.type === 'var' ? t.name : '';
+}
+
+/** Vars in a declaration pattern: the var itself, array items, object values. */
+export function collectPatternVars(t: Term, visit: (v: VarTerm) => void): void {
+  if (t.type === 'var') visit(t);
+  else if (t.type === 'array') for (const x of t.items) collectPatternVars(x, visit);
+  else if (t.type === 'object') for (const [, v] of t.entries) collectPatternVars(v, visit);
+}
+
+/** Names a body declares at its own level (`:=` left sides, `some`), not inside closures. */
+function declaredVars(body: Body): Set<string> {
+  const out = new Set<string>();
+  const add = (v: VarTerm) => {
+    if (!v.wildcard) out.add(v.name);
+  };
+  for (const e of body) {
+    const v = e.value;
+    if (v.type === 'some') {
+      for (const s of v.symbols) {
+        if (s.type === 'var') add(s);
+        else if (s.type === 'call') for (let i = 0; i < s.args.length - 1; i++) collectPatternVars(s.args[i]!, add);
+      }
+    } else if (v.type === 'call' && isAssign(v.operator) && v.args.length === 2) {
+      collectPatternVars(v.args[0]!, add);
+    }
+  }
+  return out;
+}
