@@ -93,7 +93,11 @@ type Frame = U[];
 
 export class Interpreter {
   private readonly funcs = new Map<string, Func>();
-  constructor(private readonly policy: Policy) {
+  constructor(
+    private readonly policy: Policy,
+    /** Builtins the interpreter lacks, called with JSON values (as the SDK calls host builtins). */
+    private readonly host: Record<string, (...args: any[]) => unknown> = {},
+  ) {
     for (const f of policy.funcs) this.funcs.set(f.name, f);
   }
 
@@ -165,8 +169,14 @@ export class Interpreter {
         if (fn) result = this.call(fn, args);
         else {
           const b = BUILTINS[s.func];
-          if (!b) throw new Error(`test interpreter lacks builtin ${s.func}`);
-          result = args.some((a) => a === undefined) ? undefined : b(...(args as Value[]));
+          const h = this.host[s.func];
+          if (!b && !h) throw new Error(`test interpreter lacks builtin ${s.func}`);
+          if (args.some((a) => a === undefined)) result = undefined;
+          else if (b) result = b(...(args as Value[]));
+          else {
+            const out = h!(...args.map((a) => toJS(a as Value)));
+            result = out === undefined ? undefined : fromJS(out);
+          }
         }
         f[s.result] = result;
         return must(result !== undefined);
