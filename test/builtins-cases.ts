@@ -104,6 +104,10 @@ export function parseRegoLiteral(text: string): { value: unknown } | undefined {
       i++;
       return { [SET]: items };
     }
+    if (text.startsWith('set()', i)) {
+      i += 5;
+      return { [SET]: [] };
+    }
     const m = /^(-?\d+(\.\d+)?([eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i));
     if (!m) fail();
     i += m![0].length;
@@ -252,7 +256,7 @@ function matchCase(c: any, lines: string[], prefixes: string[]): Omit<DirectCase
   let body: string[];
   let m: RegExpExecArray | null;
   let resultExpr = 'x';
-  if ((m = /^p (if|:= ([a-z_]+|\[x, y, z\]) if|= ([a-z_]+) if|contains ([a-z_]+) if) \{\n([\s\S]*)\n\}$/.exec(text))) {
+  if ((m = /^p (if|:= ([a-z_][a-z0-9_]*|\[x, y, z\]) if|= ([a-z_][a-z0-9_]*) if|contains ([a-z_][a-z0-9_]*) if) \{\n([\s\S]*)\n\}$/.exec(text))) {
     head = m[1]!.split(' ')[0]!;
     resultExpr = m[2] ?? m[3] ?? m[4] ?? 'x';
     body = m[5]!.split('\n');

@@ -56,7 +56,6 @@ export const NONDETERMINISTIC_BUILTINS: readonly string[] = Object.freeze([
   'time.now_ns',
   'http.send',
   'net.lookup_ip_addr',
-  'opa.runtime',
 ]);
 
 /** Builtins that reach the network: refused always in governed evaluation. */
