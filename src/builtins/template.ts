@@ -266,7 +266,7 @@ function pipeline(text: string, scope: Scope): Value {
   let first = true;
   for (const command of splitPipe(text)) {
     const ws = words(command);
-    const args = first ? [] : [value];
+    const args: Value[] = first ? [] : [value];
     first = false;
     const fn = FUNCTIONS[ws[0]!];
     if (fn) value = fn([...ws.slice(1).map((w) => operand(w, scope)), ...args]);
