@@ -792,9 +792,42 @@ class Planner {
   // ---------------------------------------------------------------------------------------------
   // Terms
 
-  private planTerms(terms: Term[], k: (ops: Operand[]) => void, i = 0, acc: Operand[] = []): void {
-    if (i === terms.length) return k(acc);
-    this.planTerm(terms[i]!, (op) => this.planTerms(terms, k, i + 1, [...acc, op]));
+  /**
+   * Plans several terms, handing on their operands in the given order. A term whose unbound vars
+   * are bound by another term's ref (`x == xs[x]`) is planned after that one.
+   */
+  private planTerms(terms: Term[], k: (ops: Operand[]) => void): void {
+    const ops: (Operand | undefined)[] = terms.map(() => undefined);
+    const next = (): void => {
+      const pending = terms.map((_, i) => i).filter((i) => ops[i] === undefined);
+      if (pending.length === 0) return k(ops as Operand[]);
+      const i = pending.find((j) => this.isPlannable(terms[j]!)) ?? pending[0]!;
+      this.planTerm(terms[i]!, (op) => {
+        ops[i] = op;
+        next();
+        ops[i] = undefined;
+      });
+    };
+    next();
+  }
+
+  /** Whether planning a term can bind all of its unbound vars (they occur only in ref segments). */
+  private isPlannable(term: Term): boolean {
+    switch (term.type) {
+      case 'var':
+        return this.isBound(term.name);
+      case 'ref':
+        return term.terms[0] ? term.terms[0].type === 'var' ? this.isBound(term.terms[0].name) : this.isPlannable(term.terms[0]) : true;
+      case 'array':
+      case 'set':
+        return term.items.every((t) => this.isPlannable(t));
+      case 'object':
+        return term.entries.every(([key, value]) => this.isPlannable(key) && this.isPlannable(value));
+      case 'call':
+        return term.args.every((t) => this.isPlannable(t));
+      default:
+        return true;
+    }
   }
 
   private planTerm(term: Term, k: (op: Operand) => void): void {
@@ -1087,22 +1120,12 @@ class Planner {
           for (const v of varsIn(args[0]!)) this.declare(v);
           return this.unify(args[0]!, args[1]!, k);
         case 'equal':
-          if (args.length === 2)
-            return this.planTerm(args[0]!, (a) =>
-              this.planTerm(args[1]!, (b) => {
-                this.emit({ type: 'Equal', a, b });
-                k();
-              }),
-            );
-          break;
         case 'neq':
           if (args.length === 2)
-            return this.planTerm(args[0]!, (a) =>
-              this.planTerm(args[1]!, (b) => {
-                this.emit({ type: 'NotEqual', a, b });
-                k();
-              }),
-            );
+            return this.planTerms(args, ([a, b]) => {
+              this.emit(name === 'equal' ? { type: 'Equal', a: a!, b: b! } : { type: 'NotEqual', a: a!, b: b! });
+              k();
+            });
           break;
         case 'internal.member_2':
           if (this.hasUnbound(args[0]!)) {
@@ -1306,12 +1329,10 @@ class Planner {
       return next(0);
     }
     if (patternA && patternB) return this.fail();
-    this.planTerm(a, (oa) =>
-      this.planTerm(b, (ob) => {
-        this.emit({ type: 'Equal', a: oa, b: ob });
-        k();
-      }),
-    );
+    this.planTerms([a, b], ([oa, ob]) => {
+      this.emit({ type: 'Equal', a: oa!, b: ob! });
+      k();
+    });
   }
 
   /** Unifies a term (possibly with unbound vars) with a value already computed. */
