@@ -85,6 +85,8 @@ export class Resolver {
       const scope = new Scope(undefined, declared);
       if (args !== undefined) {
         for (const a of args) {
+          const root = a.type === 'ref' && a.terms.length === 1 ? a.terms[0]! : undefined;
+          if (root?.type === 'var' && ROOTS.has(root.name)) this.error(`args must not shadow ${root.name} (use a different variable name)`, root.location);
           collectPatternVars(a, (v) => {
             if (v.wildcard) return;
             if (ROOTS.has(v.name)) this.error(`args must not shadow ${v.name} (use a different variable name)`, v.location);
@@ -186,25 +188,35 @@ export class Resolver {
   }
 
   /** The left side of `:=` (or a `some … in` pattern): vars are declared, arrays/objects destructure. */
-  private declarePattern(t: Term, occ: Occurrence, scope: Scope, keepNames: boolean, strict = false): Term {
+  private declarePattern(t: Term, occ: Occurrence, scope: Scope, keepNames: boolean, strict = false, nested = false): Term {
+    // `input`/`data` alone parse as a one-term ref; declaring them is declaring that var.
+    if (t.type === 'ref' && t.terms.length === 1 && t.terms[0]!.type === 'var') t = t.terms[0]!;
     switch (t.type) {
       case 'var':
         return this.declare(t, occ, scope, keepNames);
       case 'array':
-        return { ...t, items: t.items.map((x) => this.declarePattern(x, occ, scope, keepNames, strict)) };
+        return { ...t, items: t.items.map((x) => this.declarePattern(x, occ, scope, keepNames, strict, true)) };
       case 'object':
         return {
           ...t,
-          entries: t.entries.map(([k, v]) => [this.resolveTerm(k, scope), this.declarePattern(v, occ, scope, keepNames, strict)] as [Term, Term]),
+          entries: t.entries.map(([k, v]) => [this.resolveTerm(k, scope), this.declarePattern(v, occ, scope, keepNames, strict, true)] as [Term, Term]),
         };
+      case 'null':
+      case 'boolean':
+      case 'number':
+      case 'string':
+        // A constant inside an array/object pattern is matched, not declared.
+        if (nested) return t;
+        break;
       default:
-        if (strict) {
-          this.error(`cannot assign to ${termTypeName(t)}`, t.location);
-          return t;
-        }
-        // Constants inside `some [x, 1] in xs` patterns are matched, not declared.
-        return this.resolveTerm(t, scope);
+        break;
     }
+    if (strict) {
+      this.error(`cannot assign to ${termTypeName(t)}`, t.location);
+      return t;
+    }
+    // Constants and refs inside `some [x, 1] in xs` patterns are matched, not declared.
+    return this.resolveTerm(t, scope);
   }
 
   private resolveWiths(withs: With[], scope: Scope): void {

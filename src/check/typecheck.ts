@@ -28,7 +28,7 @@ export function resolveFunction(op: RefTerm, ctx: CallContext): FunctionInfo | '
     if (!data.complete) return 'unknown';
     const arity = ctx.userFunction(data.path);
     if (arity === undefined) return undefined;
-    return { name: showTerm(op), arity, variadic: false };
+    return { name: showTerm(op), arity, result: { type: 'any' }, variadic: false };
   }
   const name = dottedName(op);
   // Calls through locals (`x(1)`) are not judged here.
