@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
+import { checkModules } from '../../check/index.js';
 import type { Module } from '../../syntax/ast.js';
 import { formatRegoError, type RegoError } from '../../syntax/diagnostics.js';
 import { parseModule } from '../../syntax/parser.js';
@@ -45,23 +46,6 @@ export function readSource(file: string): SourceFile {
   }
 }
 
-type CheckModules = (modules: Module[]) => { modules: Module[]; errors: RegoError[] };
-
-/**
- * The compile-time checks (src/check), when that stage is present in this build. Loaded by name so
- * that `govern check` still reports syntax errors in a build without it.
- */
-export async function loadCheckModules(): Promise<CheckModules | undefined> {
-  const specifier = '../../check/index.js';
-  try {
-    const mod = (await import(specifier)) as { checkModules?: CheckModules };
-    return typeof mod.checkModules === 'function' ? mod.checkModules : undefined;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') return undefined;
-    throw err;
-  }
-}
-
 export interface CheckReport {
   files: number;
   modules: Module[];
@@ -69,7 +53,7 @@ export interface CheckReport {
 }
 
 /** Parses every source, then (when all parse) runs the compile-time checks over all modules together. */
-export async function checkSources(sources: SourceFile[], regoVersion: 'v0' | 'v1'): Promise<CheckReport> {
+export function checkSources(sources: SourceFile[], regoVersion: 'v0' | 'v1'): CheckReport {
   const modules: Module[] = [];
   const errors: RegoError[] = [];
   for (const { file, text } of sources) {
@@ -78,12 +62,9 @@ export async function checkSources(sources: SourceFile[], regoVersion: 'v0' | 'v
     if (result.value) modules.push(result.value);
   }
   if (errors.length === 0 && modules.length > 0) {
-    const checkModules = await loadCheckModules();
-    if (checkModules) {
-      const checked = checkModules(modules);
-      errors.push(...checked.errors);
-      return { files: sources.length, modules: checked.modules, errors };
-    }
+    const checked = checkModules(modules);
+    errors.push(...checked.errors);
+    return { files: sources.length, modules: checked.modules, errors };
   }
   return { files: sources.length, modules, errors };
 }
@@ -105,10 +86,10 @@ export function registerCheck(program: Command): void {
       'after',
       '\nExamples:\n  govern check policies/\n  govern check authz.rego lib.rego --format json\n  govern check legacy/ --v0-compatible',
     )
-    .action(async (paths: string[], opts: { v0Compatible?: boolean; format: string }) => {
+    .action((paths: string[], opts: { v0Compatible?: boolean; format: string }) => {
       const sources = collectRegoFiles(paths);
       if (sources.length === 0) throw new CliError(`no .rego files found in ${paths.join(', ')}`);
-      const report = await checkSources(sources, opts.v0Compatible ? 'v0' : 'v1');
+      const report = checkSources(sources, opts.v0Compatible ? 'v0' : 'v1');
       if (opts.format === 'json') {
         process.stdout.write(`${JSON.stringify({ files: report.files, errors: report.errors }, null, 2)}\n`);
       } else if (report.errors.length > 0) {
