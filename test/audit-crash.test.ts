@@ -46,17 +46,20 @@ describe('audit log under SIGKILL', () => {
       let buffered = '';
       const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
       await new Promise<void>((resolve) => {
-        // Kill at a random point after the writers started: sometimes at once, sometimes later.
-        const delay = 5 + Math.floor(Math.random() * 300);
+        // Kill at a random point once this run has acknowledged its first decision, so every
+        // kill lands while the writers are busy appending.
+        const delay = Math.floor(Math.random() * 120);
+        let armed = false;
         child.stdout.on('data', (chunk: Buffer) => {
           buffered += chunk.toString();
           const parts = buffered.split('\n');
           buffered = parts.pop()!;
           for (const line of parts) {
-            if (line === 'ready') setTimeout(resolve, delay);
             const m = /^ack (\S+) \d+$/.exec(line);
             if (m) {
               acknowledged.add(m[1]!);
+              if (!armed) setTimeout(resolve, delay);
+              armed = true;
             }
           }
         });

@@ -1,7 +1,7 @@
 // Where audit records live. The interface is small on purpose, so a shared database can stand in
 // for the local file later; FileAuditStore is the embedded default (JSON lines, one per record).
 import { constants as fsConstants, existsSync } from 'node:fs';
-import { mkdir, open, readFile, unlink, writeFile, appendFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, stat, unlink, writeFile, appendFile, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { leafHash, MerkleFrontier } from './merkle.js';
 import { canonicalJson } from './canonical.js';
@@ -52,6 +52,7 @@ interface Pending {
 }
 
 const LOCK_WAIT_MS = 10_000;
+const EMPTY_LOCK_STALE_MS = 1_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -245,7 +246,13 @@ export class FileAuditStore implements AuditStore {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
       const owner = Number((await readFile(lockPath, 'utf8').catch(() => '')).trim());
-      if (owner > 0 && owner !== process.pid && !processAlive(owner)) {
+      // Stale: its owner died, or it is still empty long after creation (the owner died between
+      // creating the file and writing its pid, a window of microseconds).
+      const stale =
+        owner > 0
+          ? owner !== process.pid && !processAlive(owner)
+          : Date.now() - ((await stat(lockPath).catch(() => undefined))?.mtimeMs ?? Date.now()) > EMPTY_LOCK_STALE_MS;
+      if (stale) {
         await unlink(lockPath).catch(() => undefined);
         continue;
       }
