@@ -800,7 +800,7 @@ class Planner {
     const ops: (Operand | undefined)[] = terms.map(() => undefined);
     const next = (): void => {
       const pending = terms.map((_, i) => i).filter((i) => ops[i] === undefined);
-      if (pending.length === 0) return k(ops as Operand[]);
+      if (pending.length === 0) return k([...(ops as Operand[])]);
       const i = pending.find((j) => this.isPlannable(terms[j]!)) ?? pending[0]!;
       this.planTerm(terms[i]!, (op) => {
         ops[i] = op;
