@@ -15,6 +15,7 @@ const FAMILIES: { folders: string[]; prefixes: string[]; min: number }[] = [
   { folders: ['semvercompare', 'semverisvalid'], prefixes: ['semver.'], min: 15 },
   { folders: ['uuid', 'rendertemplate', 'reachable', 'strings'], prefixes: ['uuid.', 'strings.render_template', 'graph.', 'strings.any_'], min: 10 },
   { folders: ['jsonfilter', 'jsonremove', 'jsonremoveidempotent', 'jsonpatch', 'objectfilter', 'objectfilteridempotent', 'objectget', 'objectremove', 'objectunion', 'objectunionn', 'subset'], prefixes: ['json.', 'object.'], min: 20 },
+  { folders: ['time'], prefixes: ['time.'], min: 4 },
   { folders: ['jwtbuiltins', 'jwtdecodeverify', 'jwtencodesign', 'jwtencodesignheadererrors', 'jwtencodesignpayloaderrors', 'jwtencodesignraw', 'jwtverifyeddsa', 'jwtverifyhs256', 'jwtverifyhs384', 'jwtverifyhs512', 'jwtverifyrsa'], prefixes: ['io.jwt.'], min: 50 },
 ];
 
