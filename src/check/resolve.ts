@@ -118,7 +118,7 @@ export class Resolver {
 
   private checkUnused(scope: Scope): void {
     for (const [name, b] of scope.vars) {
-      if (b.occ === 'declared' && !b.used) this.error(`declared var ${name} unused`, b.location);
+      if (!b.used) this.error(`declared var ${name} unused`, b.location);
     }
   }
 
@@ -126,7 +126,7 @@ export class Resolver {
     for (const expr of body) this.resolveExpr(expr, scope, keepNames);
   }
 
-  private declare(v: VarTerm, occ: Occurrence, scope: Scope, keepNames: boolean): VarTerm {
+  private declare(v: VarTerm, occ: Occurrence, scope: Scope, keepNames: boolean, mustUse = false): VarTerm {
     if (v.wildcard) return v;
     if (ROOTS.has(v.name)) {
       this.error(`variables must not shadow ${v.name} (use a different variable name)`, v.location);
@@ -146,8 +146,8 @@ export class Resolver {
       return v;
     }
     const name = keepNames ? v.name : this.fresh(v.name);
-    // Plain `some x` must be used later; `:=` targets and `some … in` patterns need not.
-    scope.vars.set(v.name, { occ, name, location: v.location, used: occ !== 'declared' });
+    // Plain `some x` must be used later; `:=` targets, `some … in` patterns and `every` vars need not.
+    scope.vars.set(v.name, { occ, name, location: v.location, used: !mustUse });
     return { ...v, name };
   }
 
@@ -155,12 +155,12 @@ export class Resolver {
     const value = expr.value;
     if (value.type === 'some') {
       value.symbols = value.symbols.map((sym) => {
-        if (sym.type === 'var') return this.declare(sym, 'declared', scope, keepNames);
+        if (sym.type === 'var') return this.declare(sym, 'declared', scope, keepNames, true);
         if (sym.type === 'call') {
           // `some x in xs` / `some k, v in xs`: the collection first, then the declared pattern(s).
           const n = sym.args.length;
           sym.args[n - 1] = this.resolveTerm(sym.args[n - 1]!, scope);
-          for (let i = 0; i < n - 1; i++) sym.args[i] = this.declarePattern(sym.args[i]!, 'assigned', scope, keepNames);
+          for (let i = 0; i < n - 1; i++) sym.args[i] = this.declarePattern(sym.args[i]!, 'declared', scope, keepNames);
         }
         return sym;
       });
@@ -169,10 +169,10 @@ export class Resolver {
       const inner = new Scope(scope, declaredVars(value.body));
       if (value.key !== undefined) {
         inner.declaredHere.add(patternName(value.key));
-        value.key = this.declarePattern(value.key, 'assigned', inner, false);
+        value.key = this.declarePattern(value.key, 'declared', inner, false);
       }
       inner.declaredHere.add(patternName(value.value));
-      value.value = this.declarePattern(value.value, 'assigned', inner, false);
+      value.value = this.declarePattern(value.value, 'declared', inner, false);
       this.resolveBody(value.body, inner, false);
       this.checkUnused(inner);
     } else if (value.type === 'call' && isAssign(value.operator) && value.args.length === 2) {
