@@ -233,7 +233,11 @@ export function lex(src: string): LexResult {
 
   /** Decodes the escape at `pos` (a backslash) and moves past it; null when it is not valid. */
   const decodeEscape = (): string | null => {
-    const c = pos + 1 < n ? src.charCodeAt(pos + 1) : -1;
+    if (pos + 1 >= n) {
+      pos = n;
+      return null;
+    }
+    const c = src.charCodeAt(pos + 1);
     pos += 2;
     switch (c) {
       case CH_QUOTE:
