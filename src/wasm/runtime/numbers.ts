@@ -357,6 +357,8 @@ export function numAdd(a: usize, b: usize, negateB: bool): usize {
     }
   }
   if (ka == N_FLOAT || kb == N_FLOAT) {
+    const exact = decimalOp(a, b, negateB ? OP_SUB : OP_ADD);
+    if (exact != 0) return exact;
     const x = numF64(a), y = numF64(b);
     return numFromF64(negateB ? x - y : x + y);
   }
@@ -381,7 +383,11 @@ export function numMul(a: usize, b: usize): usize {
     const x = numInt(a), y = numInt(b);
     if (!mulOverflows(x, y)) return newInt(x * y);
   }
-  if (ka == N_FLOAT || kb == N_FLOAT) return numFromF64(numF64(a) * numF64(b));
+  if (ka == N_FLOAT || kb == N_FLOAT) {
+    const exact = decimalOp(a, b, OP_MUL);
+    if (exact != 0) return exact;
+    return numFromF64(numF64(a) * numF64(b));
+  }
   intParts(a);
   const an = iNeg, ap = iMag, al = iLen;
   intParts(b);
@@ -402,16 +408,9 @@ export function numDiv(a: usize, b: usize): usize {
   if (ka == N_INT && kb == N_INT) {
     const x = numInt(a), y = numInt(b);
     if (!(x == i64.MIN_VALUE && y == -1) && x % y == 0) return newInt(x / y);
-    return numFromF64(<f64>x / <f64>y);
   }
-  if (ka != N_FLOAT && kb != N_FLOAT) {
-    intParts(a);
-    const an = iNeg, ap = iMag, al = iLen;
-    intParts(b);
-    const q = magDivMod(ap, al, iMag, iLen);
-    const ql = magLen;
-    if (remLen == 1 && load<u8>(remPtr) == 0x30) return bigFromMag(an != iNeg, q, ql);
-  }
+  const exact = decimalDiv(a, b);
+  if (exact != 0) return exact;
   return numFromF64(numF64(a) / numF64(b));
 }
 
@@ -447,12 +446,18 @@ export function numIsNegative(a: usize): bool {
 }
 
 export function numAbs(a: usize): usize {
-  return numIsNegative(a) ? numNeg(a) : a;
+  return numIsNegative(a) ? numNeg(a) : canonical(a);
+}
+
+/** The number without its literal text (results of arithmetic print canonically, like OPA). */
+export function canonical(a: usize): usize {
+  if (numText(a) == 0 || numKind(a) != N_INT) return a;
+  return newInt(numInt(a));
 }
 
 /** mode 0 round (half away from zero), 1 ceil, 2 floor. Integers are returned as they are. */
 export function numRound(a: usize, mode: i32): usize {
-  if (numKind(a) != N_FLOAT) return a;
+  if (numKind(a) != N_FLOAT) return canonical(a);
   const f = numFloat(a);
   let r: f64;
   if (mode == 1) r = Math.ceil(f);
@@ -564,4 +569,175 @@ export function writeNumberCanonical(b: usize, v: usize): void {
 
 export function numF64(v: usize): f64 {
   return numKind(v) == N_INT ? <f64>numInt(v) : numFloat(v);
+}
+
+// ---------------------------------------------------------------- exact decimal arithmetic
+// OPA computes with 64-bit-mantissa big floats, so 0.1 + 0.2 is 0.3 there. Sums, differences and
+// products of decimals are computed exactly here (digits * 10^exp), which gives the same text
+// whenever the exact result has at most 19 significant digits; beyond that f64 arithmetic is used.
+const OP_ADD: i32 = 0, OP_SUB: i32 = 1, OP_MUL: i32 = 2;
+let dNeg = false;
+let dMag: usize = 0;
+let dLen: usize = 0;
+let dExp: i32 = 0;
+
+/** Decimal parts of any number into dNeg/dMag/dLen/dExp (magnitude without leading zeros). */
+function decParts(v: usize): void {
+  const k = numKind(v);
+  if (k != N_FLOAT) {
+    intParts(v);
+    dNeg = iNeg; dMag = iMag; dLen = iLen; dExp = 0;
+    return;
+  }
+  const tp = numText(v);
+  if (tp == 0) {
+    const f = numFloat(v);
+    dNeg = f < 0;
+    shortestDigits(f);
+    const m = alloc(<usize>digitCount);
+    memory.copy(m, DIGITS, <usize>digitCount);
+    dMag = m; dLen = <usize>digitCount; dExp = digitPoint - digitCount;
+    return;
+  }
+  const n = numTextLen(v);
+  const m = alloc(n);
+  let i: usize = 0, len: usize = 0;
+  let frac: i32 = 0, inFrac = false;
+  dNeg = false;
+  if (load<u8>(tp) == 0x2d) { dNeg = true; i = 1; }
+  for (; i < n; i++) {
+    const c = load<u8>(tp + i);
+    if (c == 0x2e) { inFrac = true; continue; }
+    if ((c | 0x20) == 0x65) break;
+    if (inFrac) frac++;
+    if (len == 0 && c == 0x30) continue;
+    store<u8>(m + len++, c);
+  }
+  let e: i32 = 0;
+  if (i < n) {
+    i++;
+    let eneg = false;
+    if (load<u8>(tp + i) == 0x2d) { eneg = true; i++; } else if (load<u8>(tp + i) == 0x2b) i++;
+    for (; i < n; i++) if (e < 100000) e = e * 10 + <i32>(load<u8>(tp + i) - 0x30);
+    if (eneg) e = -e;
+  }
+  if (len == 0) { store<u8>(m, 0x30); len = 1; }
+  dMag = m; dLen = len; dExp = e - frac;
+}
+
+function shiftZeros(p: usize, n: usize, z: i32): usize {
+  const r = alloc(n + <usize>z);
+  memory.copy(r, p, n);
+  memory.fill(r + n, 0x30, <usize>z);
+  return r;
+}
+
+function decimalOp(a: usize, b: usize, op: i32): usize {
+  decParts(a);
+  const an = dNeg, ap = dMag, al = dLen, ae = dExp;
+  decParts(b);
+  let bn = dNeg, bp = dMag, bl = dLen, be = dExp;
+  let neg: bool, mag: usize, len: usize, exp: i32;
+  if (op == OP_MUL) {
+    mag = magMul(ap, al, bp, bl); len = magLen;
+    neg = an != bn; exp = ae + be;
+  } else {
+    if (op == OP_SUB) bn = !bn;
+    let xp = ap, xl = al, yp = bp, yl = bl;
+    exp = ae < be ? ae : be;
+    const dx = ae - exp, dy = be - exp;
+    if (dx > 60 || dy > 60) return 0;
+    if (dx > 0) { xp = shiftZeros(ap, al, dx); xl = al + <usize>dx; }
+    if (dy > 0) { yp = shiftZeros(bp, bl, dy); yl = bl + <usize>dy; }
+    if (an == bn) { mag = magAdd(xp, xl, yp, yl); len = magLen; neg = an; }
+    else {
+      const c = magCompare(xp, xl, yp, yl);
+      if (c == 0) return newInt(0);
+      if (c > 0) { mag = magSub(xp, xl, yp, yl); neg = an; }
+      else { mag = magSub(yp, yl, xp, xl); neg = bn; }
+      len = magLen;
+    }
+  }
+  return decimalResult(neg, mag, len, exp);
+}
+
+/**
+ * a / b in decimal: exact when the quotient terminates, else rounded to 20 significant digits
+ * (OPA's 64-bit-mantissa quotient prints with 19-20 digits).
+ */
+function decimalDiv(a: usize, b: usize): usize {
+  decParts(a);
+  const an = dNeg, ap = dMag, al = dLen, ae = dExp;
+  decParts(b);
+  const bn = dNeg, bp = dMag, bl = dLen, be = dExp;
+  if (al + bl > 200) return 0;
+  let s: i32 = 22 + <i32>bl - <i32>al;
+  if (s < 0) s = 0;
+  const num = s > 0 ? shiftZeros(ap, al, s) : ap;
+  let q = magDivMod(num, al + <usize>s, bp, bl);
+  let ql = magLen;
+  const exp = ae - be - s;
+  if (remLen == 1 && load<u8>(remPtr) == 0x30) return decimalResultMax(an != bn, q, ql, exp, 20);
+  // Round to 20 digits, half to even; the non-zero remainder breaks ties upwards.
+  const drop = <i32>ql - 20;
+  if (drop > 0) {
+    const next = load<u8>(q + 20);
+    let up = next > 0x35;
+    if (next == 0x35) up = true;
+    const r = alloc(21);
+    store<u8>(r, 0x30);
+    memory.copy(r + 1, q, 20);
+    if (up) {
+      let k: i32 = 20;
+      while (k >= 0) {
+        const c = load<u8>(r + <usize>k);
+        if (c == 0x39) { store<u8>(r + <usize>k, 0x30); k--; } else { store<u8>(r + <usize>k, c + 1); break; }
+      }
+    }
+    q = magTrim(r, 21); ql = magLen;
+    return decimalResultMax(an != bn, q, ql, exp + drop, 20);
+  }
+  return decimalResultMax(an != bn, q, ql, exp, 20);
+}
+
+function decimalResult(neg: bool, mag: usize, len: usize, exp: i32): usize {
+  return decimalResultMax(neg, mag, len, exp, 19);
+}
+
+function decimalResultMax(neg: bool, mag: usize, len: usize, exp: i32, maxDigits: usize): usize {
+  while (len > 1 && load<u8>(mag + len - 1) == 0x30) { len--; exp++; }
+  if (len == 1 && load<u8>(mag) == 0x30) return newInt(0);
+  if (exp >= 0) {
+    if (exp > 400) return 0;
+    const z = shiftZeros(mag, len, exp);
+    return bigFromMag(neg, z, len + <usize>exp);
+  }
+  if (len > maxDigits) return 0;
+  // Text the way Go prints a shortest big.Float with %g.
+  const x = <i32>len + exp - 1; // decimal exponent of the first digit
+  const t = alloc(len + 32);
+  let o: usize = 0;
+  if (neg) store<u8>(t + o++, 0x2d);
+  if (x < -4 || x >= 6) {
+    store<u8>(t + o++, load<u8>(mag));
+    if (len > 1) { store<u8>(t + o++, 0x2e); memory.copy(t + o, mag + 1, len - 1); o += len - 1; }
+    store<u8>(t + o++, 0x65);
+    store<u8>(t + o++, x < 0 ? 0x2d : 0x2b);
+    const ax = x < 0 ? -x : x;
+    if (ax < 10) store<u8>(t + o++, 0x30);
+    if (ax >= 100) store<u8>(t + o++, <u8>(0x30 + ax / 100));
+    if (ax >= 10) store<u8>(t + o++, <u8>(0x30 + (ax / 10) % 10));
+    store<u8>(t + o++, <u8>(0x30 + ax % 10));
+  } else if (x < 0) {
+    store<u8>(t + o++, 0x30); store<u8>(t + o++, 0x2e);
+    for (let k = x + 1; k < 0; k++) store<u8>(t + o++, 0x30);
+    memory.copy(t + o, mag, len); o += len;
+  } else {
+    const ip = <usize>(x + 1);
+    memory.copy(t + o, mag, ip); o += ip;
+    store<u8>(t + o++, 0x2e);
+    memory.copy(t + o, mag + ip, len - ip); o += len - ip;
+  }
+  const f = digitsToF64(mag, len, exp);
+  return newNumRaw(N_FLOAT, t, o, reinterpret<i64>(neg ? -f : f));
 }
