@@ -1,0 +1,69 @@
+// RFC 8785 (JCS) canonical JSON: object members sorted by UTF-16 code units, no whitespace,
+// numbers and strings serialized the way ECMAScript's JSON.stringify does. Same value → same bytes,
+// which is what makes input digests and decision records reproducible across processes.
+import { createHash } from 'node:crypto';
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+export class NotJsonError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotJsonError';
+  }
+}
+
+/** Canonical JSON text of `value`. Throws NotJsonError for anything JSON cannot hold. */
+export function canonicalize(value: unknown, maxDepth = 128): string {
+  return write(value, maxDepth, '$');
+}
+
+function write(value: unknown, depth: number, path: string): string {
+  if (depth < 0) throw new NotJsonError(`${path}: nested too deeply`);
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'number':
+      if (!Number.isFinite(value)) throw new NotJsonError(`${path}: ${value} is not a JSON number`);
+      return JSON.stringify(value);
+    case 'string':
+      if (!isWellFormed(value)) throw new NotJsonError(`${path}: string holds a lone surrogate`);
+      return JSON.stringify(value);
+    case 'object': {
+      if (Array.isArray(value)) {
+        return `[${value.map((v, i) => write(v, depth - 1, `${path}[${i}]`)).join(',')}]`;
+      }
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) {
+        throw new NotJsonError(`${path}: a ${proto?.constructor?.name ?? 'non-plain'} object is not JSON`);
+      }
+      const record = value as Record<string, unknown>;
+      const parts: string[] = [];
+      // Array.prototype.sort compares UTF-16 code units, exactly RFC 8785's member order.
+      for (const key of Object.keys(record).sort()) {
+        const v = record[key];
+        if (v === undefined) throw new NotJsonError(`${path}.${key}: undefined is not JSON`);
+        if (!isWellFormed(key)) throw new NotJsonError(`${path}: key holds a lone surrogate`);
+        parts.push(`${JSON.stringify(key)}:${write(v, depth - 1, `${path}.${key}`)}`);
+      }
+      return `{${parts.join(',')}}`;
+    }
+    default:
+      throw new NotJsonError(`${path}: a ${typeof value} is not JSON`);
+  }
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function isWellFormed(text: string): boolean {
+  return !LONE_SURROGATE.test(text);
+}
+
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** sha256 (hex) of the canonical JSON of `value`. */
+export function digestJson(value: unknown): string {
+  return sha256Hex(canonicalize(value));
+}

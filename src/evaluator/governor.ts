@@ -1,0 +1,414 @@
+// createGovernor: the one fail-closed entry point, used by the CLI and by embedders.
+//
+//   const governor = await createGovernor({ bundle: 'bundles/agent.tar.gz', entrypoint: 'agent/decision', signingKey });
+//   const { allowed, record, artifact } = await governor.authorize(request);
+//
+// authorize() never throws and never allows by default: only a pinned (and, if configured, signed)
+// bundle whose entrypoint answers exactly `true` or `{"allow": true, …}` allows, and every allow
+// comes with a signed artifact. Everything else is a denial carrying a reason code.
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { unwatchFile, watchFile } from 'node:fs';
+import { resolve } from 'node:path';
+import {
+  decodeCompact,
+  parseSigningKey,
+  parseVerificationKeys,
+  verifyCompactSignature,
+  type SigningKey,
+  type VerificationKey,
+  algorithmForKey,
+} from '../bundle/signatures.js';
+import { defaultPinsPath } from '../bundle/pins.js';
+import { canonicalize, digestJson, sha256Hex, type JsonValue } from './canonical.js';
+import { PolicyEngine, EngineLoadError, type EvalOutcome } from './engine.js';
+import { environmentAttestation, environmentDigest, type EnvironmentAttestation } from './environment.js';
+import {
+  ARTIFACT_TYPE,
+  DEFAULT_AUDIENCE,
+  DEFAULT_ISSUER,
+  DEFAULT_TTL_SECONDS,
+  newJti,
+  signArtifact,
+  type ArtifactClaims,
+} from './issue.js';
+import { loadBundle, type LoadedBundle } from './loader.js';
+import { formatTimeNs, recordJson, recordDigest, type DecisionRecord } from './record.js';
+import { REASONS, type ReasonCode } from './reasons.js';
+import { validateRequest, type NormalizedRequest } from './request.js';
+
+export interface GovernorOptions {
+  /** Path of the bundle (.tar.gz) to govern with. */
+  bundle: string;
+  /** The decision entrypoint, `agent/decision` (or `data.agent.decision`). */
+  entrypoint: string;
+  /** The lock file with the bundle's pin; default govern.lock beside the bundle. */
+  pins?: string;
+  /** Accept a bundle without a pin (a bundle whose pin differs is still refused). */
+  allowUnpinned?: boolean;
+  /** Require a bundle signature that verifies with this key (JWKS / JWK / PEM text, or parsed keys). */
+  verificationKey?: string | VerificationKey[];
+  signatureScope?: string;
+  /** The private key (JWK / PEM text, or parsed) that signs authorization artifacts. */
+  signingKey?: string | SigningKey;
+  issuer?: string;
+  audience?: string;
+  ttlSeconds?: number;
+  /** The pinned clock (ns since the epoch): the policy's time.now_ns and the artifact's iat. */
+  now?: () => bigint;
+  /** Evaluation time limit per decision (default 250 ms). */
+  timeoutMs?: number;
+  /** Cap on the policy's Wasm memory (default 64 MiB). */
+  memoryLimitBytes?: number;
+  /** Largest accepted request, canonical JSON bytes (default 1 MiB). */
+  maxInputBytes?: number;
+  strictBuiltins?: boolean;
+  /** Reload when the bundle or its lock file changes on disk (polling; default off). */
+  watch?: boolean | { intervalMs?: number };
+  /** Keys that may have signed a parent artifact; default: the public half of signingKey. */
+  parentKeys?: string | VerificationKey[];
+  /** Called with every decision before authorize() returns (e.g. the audit log). If it throws, the decision becomes a denial. */
+  onDecision?: (decision: GovernedDecision) => void;
+}
+
+export interface GovernedDecision {
+  allowed: boolean;
+  record: DecisionRecord;
+  /** The record's canonical JSON (the exact bytes to store or compare). */
+  recordJson: string;
+  /** The signed authorization artifact (compact JWS), on allow only. */
+  artifact?: string;
+  claims?: ArtifactClaims;
+}
+
+export interface GovernorStatus {
+  active: boolean;
+  bundle_sha256: string | null;
+  reason?: ReasonCode;
+  detail?: string;
+  environment?: EnvironmentAttestation;
+  environment_sha256?: string;
+}
+
+export interface Governor {
+  authorize(request: unknown): Promise<GovernedDecision>;
+  /** Re-reads the bundle and its pin now; activates it only if it verifies. */
+  reload(): Promise<GovernorStatus>;
+  status(): GovernorStatus;
+  close(): Promise<void>;
+}
+
+const CLOCK_SKEW_SECONDS = 30;
+
+type Active =
+  | { ok: true; loaded: LoadedBundle; engine: PolicyEngine; env: EnvironmentAttestation; envDigest: string }
+  | { ok: false; reason: ReasonCode; detail: string; sha256: string | null };
+
+function wallClockNs(): bigint {
+  return BigInt(Date.now()) * 1_000_000n;
+}
+
+/** `data.agent.decision` → `agent/decision`; slash paths are kept. */
+export function normalizeEntrypoint(entrypoint: string): string {
+  const trimmed = entrypoint.trim();
+  if (trimmed.startsWith('data.')) return trimmed.slice(5).split('.').join('/');
+  return trimmed.replace(/^\/+/, '');
+}
+
+interface Interpretation {
+  allow: boolean;
+  reason: ReasonCode;
+  detail?: string;
+  result?: JsonValue;
+  scope?: string[];
+}
+
+/** Reads the entrypoint's result set the fail-closed way. */
+export function interpretResultSet(resultSet: unknown): Interpretation {
+  if (!Array.isArray(resultSet)) return { allow: false, reason: REASONS.DECISION_INVALID, detail: 'the policy returned no result set' };
+  if (resultSet.length === 0) return { allow: false, reason: REASONS.DECISION_UNDEFINED, detail: 'the decision is undefined' };
+  if (resultSet.length > 1) return { allow: false, reason: REASONS.DECISION_INVALID, detail: 'the policy returned more than one result' };
+  const entry = resultSet[0] as Record<string, unknown> | null;
+  if (typeof entry !== 'object' || entry === null || !('result' in entry)) {
+    return { allow: false, reason: REASONS.DECISION_INVALID, detail: 'the result set entry has no result' };
+  }
+  const value = entry.result as JsonValue;
+  if (value === true) return { allow: true, reason: REASONS.ALLOWED, result: value };
+  if (value === false) return { allow: false, reason: REASONS.POLICY_DENIED, detail: 'the policy denied the request', result: value };
+  if (typeof value === 'object' && value !== null && !Array.isArray(value) && 'allow' in value) {
+    if (value.allow === true) {
+      const scope = value.scope;
+      const granted = typeof scope === 'string' ? [scope] : Array.isArray(scope) && scope.every((s) => typeof s === 'string') ? (scope as string[]) : undefined;
+      return granted ? { allow: true, reason: REASONS.ALLOWED, result: value, scope: granted } : { allow: true, reason: REASONS.ALLOWED, result: value };
+    }
+    if (value.allow === false) return { allow: false, reason: REASONS.POLICY_DENIED, detail: 'the policy denied the request', result: value };
+    return { allow: false, reason: REASONS.DECISION_INVALID, detail: 'the decision\'s "allow" is not a boolean', result: value };
+  }
+  return { allow: false, reason: REASONS.DECISION_INVALID, detail: 'the decision is neither a boolean nor an object with a boolean "allow"', result: value };
+}
+
+function outcomeDenial(outcome: Exclude<EvalOutcome, { kind: 'result' }>, timeoutMs: number, memoryLimit: number): { reason: ReasonCode; detail: string } {
+  switch (outcome.kind) {
+    case 'timeout':
+      return { reason: REASONS.EVAL_TIMEOUT, detail: `the evaluation exceeded ${timeoutMs} ms and was stopped` };
+    case 'memory':
+      return { reason: REASONS.EVAL_MEMORY, detail: `the evaluation exceeded the ${memoryLimit}-byte memory cap` };
+    case 'trap':
+      return { reason: REASONS.EVAL_TRAP, detail: `the policy trapped: ${outcome.message}` };
+    default:
+      return { reason: REASONS.EVAL_ERROR, detail: `the evaluation failed: ${outcome.message}` };
+  }
+}
+
+export async function createGovernor(options: GovernorOptions): Promise<Governor> {
+  const entrypoint = normalizeEntrypoint(options.entrypoint);
+  const bundlePath = resolve(options.bundle);
+  const pinsPath = resolve(options.pins ?? defaultPinsPath(bundlePath));
+  const timeoutMs = options.timeoutMs ?? 250;
+  const memoryLimitBytes = options.memoryLimitBytes ?? 64 * 1024 * 1024;
+  const maxInputBytes = options.maxInputBytes ?? 1 << 20;
+  const now = options.now ?? wallClockNs;
+  const issuer = options.issuer ?? DEFAULT_ISSUER;
+  const audience = options.audience ?? DEFAULT_AUDIENCE;
+  const ttlSeconds = options.ttlSeconds ?? DEFAULT_TTL_SECONDS;
+  const verificationKeys =
+    typeof options.verificationKey === 'string' ? parseVerificationKeys(options.verificationKey) : options.verificationKey;
+  const signingKey = typeof options.signingKey === 'string' ? parseSigningKey(options.signingKey) : options.signingKey;
+  const parentKeys: VerificationKey[] =
+    typeof options.parentKeys === 'string'
+      ? parseVerificationKeys(options.parentKeys)
+      : options.parentKeys ?? (signingKey ? [publicHalf(signingKey)] : []);
+  // What the environment attestation's config digest covers: everything that changes decisions.
+  const config = {
+    entrypoint,
+    timeout_ms: timeoutMs,
+    memory_limit_bytes: memoryLimitBytes,
+    max_input_bytes: maxInputBytes,
+    allow_unpinned: options.allowUnpinned === true,
+    signed_bundles: verificationKeys !== undefined,
+    strict_builtins: options.strictBuiltins === true,
+    issuer,
+    audience,
+    ttl_seconds: ttlSeconds,
+  };
+
+  let active: Active = { ok: false, reason: REASONS.NO_ACTIVE_BUNDLE, detail: 'no bundle is loaded yet', sha256: null };
+  let closed = false;
+  let reloading: Promise<GovernorStatus> = Promise.resolve(status());
+
+  function status(): GovernorStatus {
+    if (active.ok) {
+      return { active: true, bundle_sha256: active.loaded.sha256, environment: active.env, environment_sha256: active.envDigest };
+    }
+    return { active: false, bundle_sha256: active.sha256, reason: active.reason, detail: active.detail };
+  }
+
+  async function activate(): Promise<GovernorStatus> {
+    if (closed) return status();
+    const load = loadBundle(
+      { path: bundlePath, pinsPath, allowUnpinned: options.allowUnpinned, verificationKeys, signatureScope: options.signatureScope },
+      entrypoint,
+    );
+    if (active.ok && load.ok && load.loaded.sha256 === active.loaded.sha256) return status(); // unchanged
+    const previous = active;
+    if (!load.ok) {
+      // A bundle that no longer verifies is not kept "just in case": fail closed until it does.
+      active = { ok: false, reason: load.reason, detail: load.detail, sha256: load.sha256 ?? null };
+    } else {
+      try {
+        const engine = await PolicyEngine.start({
+          wasm: load.loaded.wasm,
+          data: load.loaded.bundle.data,
+          entrypoint,
+          timeoutMs,
+          memoryLimitBytes,
+          maxInputBytes,
+          strictBuiltins: options.strictBuiltins === true,
+        });
+        if (closed) {
+          await engine.close();
+          return status();
+        }
+        const env = environmentAttestation(load.loaded.sha256, config);
+        active = { ok: true, loaded: load.loaded, engine, env, envDigest: environmentDigest(env) };
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        const reason = err instanceof EngineLoadError && /entrypoint/.test(message) ? REASONS.ENTRYPOINT_UNKNOWN : REASONS.BUNDLE_INVALID;
+        active = { ok: false, reason, detail: message, sha256: load.loaded.sha256 };
+      }
+    }
+    if (previous.ok) void previous.engine.close();
+    return status();
+  }
+
+  function reload(): Promise<GovernorStatus> {
+    reloading = reloading.then(activate, activate);
+    return reloading;
+  }
+
+  const watchInterval = typeof options.watch === 'object' ? options.watch.intervalMs ?? 500 : 500;
+  const onChange = (): void => void reload();
+  if (options.watch) {
+    watchFile(bundlePath, { interval: watchInterval, persistent: false }, onChange);
+    watchFile(pinsPath, { interval: watchInterval, persistent: false }, onChange);
+  }
+
+  function verifyParent(token: string, nowSeconds: number): { ok: true; claims: Record<string, JsonValue> } | { ok: false; detail: string } {
+    try {
+      const decoded = decodeCompact(token);
+      if (decoded.header.typ !== ARTIFACT_TYPE) return { ok: false, detail: 'the parent is not a govern artifact' };
+      const kid = decoded.header.kid;
+      const key = parentKeys.find((k) => k.kid === undefined || k.kid === kid);
+      if (!key || !verifyCompactSignature(decoded, key)) return { ok: false, detail: 'the parent artifact\'s signature does not verify' };
+      const claims = JSON.parse(decoded.payload.toString('utf8')) as Record<string, JsonValue>;
+      if (typeof claims.exp !== 'number' || nowSeconds >= claims.exp + CLOCK_SKEW_SECONDS) return { ok: false, detail: 'the parent artifact has expired' };
+      if (typeof claims.nbf === 'number' && nowSeconds + CLOCK_SKEW_SECONDS < claims.nbf) return { ok: false, detail: 'the parent artifact is not yet valid' };
+      if (typeof claims.jti !== 'string') return { ok: false, detail: 'the parent artifact has no jti' };
+      return { ok: true, claims };
+    } catch {
+      return { ok: false, detail: 'the parent is not a valid artifact' };
+    }
+  }
+
+  async function decide(raw: unknown): Promise<GovernedDecision> {
+    const nowNs = now();
+    const nowSeconds = Number(nowNs / 1_000_000_000n);
+    const state = active;
+    const base = {
+      version: 1 as const,
+      entrypoint,
+      time: formatTimeNs(nowNs),
+      time_ns: nowNs.toString(),
+      bundle_sha256: state.ok ? state.loaded.sha256 : state.sha256,
+    };
+    const deny = (reason: ReasonCode, detail: string, extra: Partial<DecisionRecord> = {}): GovernedDecision => {
+      const record: DecisionRecord = { ...base, decision: 'deny', allow: false, reasons: [reason], detail, input_sha256: null, ...extra };
+      if (state.ok && state.loaded.revision && record.bundle_revision === undefined) record.bundle_revision = state.loaded.revision;
+      return { allowed: false, record, recordJson: recordJson(record) };
+    };
+
+    const checked = validateRequest(raw, maxInputBytes);
+    if (!checked.ok) return deny(REASONS.INPUT_INVALID, `malformed request: ${checked.problem}`);
+    const request: NormalizedRequest = checked.request;
+    const argsDigest = digestJson(request.args);
+    const about: Partial<DecisionRecord> = {
+      subject: request.subject.id,
+      action: request.action,
+      resource: request.resource,
+      args_sha256: argsDigest,
+    };
+    // The policy sees the request, with the parent artifact replaced by its verified claims.
+    const input: Record<string, JsonValue> = {
+      subject: request.subject,
+      action: request.action,
+      resource: request.resource,
+      args: request.args,
+      context: request.context,
+    };
+    if (request.parent !== undefined) {
+      const parent = verifyParent(request.parent, nowSeconds);
+      if (!parent.ok) return deny(REASONS.PARENT_INVALID, parent.detail, about);
+      input.parent = parent.claims;
+      about.parent_jti = parent.claims.jti as string;
+    }
+    const inputJson = canonicalize(input);
+    about.input_sha256 = sha256Hex(inputJson);
+    if (!state.ok) return deny(state.reason, state.detail, about);
+
+    const outcome = await state.engine.evaluate(inputJson, nowNs);
+    if (outcome.kind !== 'result') {
+      const { reason, detail } = outcomeDenial(outcome, timeoutMs, memoryLimitBytes);
+      return deny(reason, detail, about);
+    }
+    const verdict = interpretResultSet(outcome.resultSet);
+    const withResult = verdict.result === undefined ? about : { ...about, result: verdict.result };
+    if (!verdict.allow) return deny(verdict.reason, verdict.detail ?? 'denied', withResult);
+    if (!signingKey) return deny(REASONS.SIGNING_KEY_MISSING, 'the policy allowed, but no signing key is configured to issue the artifact', withResult);
+
+    const record: DecisionRecord = {
+      ...base,
+      decision: 'allow',
+      allow: true,
+      reasons: [REASONS.ALLOWED],
+      input_sha256: about.input_sha256,
+      ...withResult,
+    };
+    if (state.loaded.revision) record.bundle_revision = state.loaded.revision;
+    const claims: ArtifactClaims = {
+      iss: issuer,
+      sub: request.subject.id,
+      aud: audience,
+      iat: nowSeconds,
+      nbf: nowSeconds,
+      exp: nowSeconds + ttlSeconds,
+      jti: newJti(),
+      intent: { action: request.action, resource: request.resource, args_sha256: argsDigest },
+      policy: { bundle_sha256: state.loaded.sha256, entrypoint },
+      input_sha256: about.input_sha256,
+      decision_sha256: recordDigest(record),
+      env_sha256: state.envDigest,
+      scope: verdict.scope ?? [request.action],
+    };
+    if (about.parent_jti !== undefined) claims.parent_jti = about.parent_jti;
+    const artifact = signArtifact(claims, signingKey);
+    return { allowed: true, record, recordJson: recordJson(record), artifact, claims };
+  }
+
+  async function authorize(raw: unknown): Promise<GovernedDecision> {
+    let decision: GovernedDecision;
+    try {
+      if (closed) decision = failClosed(REASONS.GOVERNOR_CLOSED, 'the governor is closed');
+      else decision = await decide(raw);
+    } catch (err) {
+      decision = failClosed(REASONS.EVAL_ERROR, `internal error: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    if (options.onDecision) {
+      try {
+        options.onDecision(decision);
+      } catch (err) {
+        return failClosed(REASONS.EVAL_ERROR, `the decision could not be recorded: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    return decision;
+  }
+
+  function failClosed(reason: ReasonCode, detail: string): GovernedDecision {
+    let nowNs: bigint;
+    try {
+      nowNs = now();
+    } catch {
+      nowNs = 0n;
+    }
+    const record: DecisionRecord = {
+      version: 1,
+      decision: 'deny',
+      allow: false,
+      reasons: [reason],
+      detail,
+      bundle_sha256: active.ok ? active.loaded.sha256 : active.sha256,
+      entrypoint,
+      input_sha256: null,
+      time: formatTimeNs(nowNs),
+      time_ns: nowNs.toString(),
+    };
+    return { allowed: false, record, recordJson: recordJson(record) };
+  }
+
+  async function close(): Promise<void> {
+    closed = true;
+    if (options.watch) {
+      unwatchFile(bundlePath, onChange);
+      unwatchFile(pinsPath, onChange);
+    }
+    await reloading.catch(() => undefined);
+    if (active.ok) await active.engine.close();
+    active = { ok: false, reason: REASONS.GOVERNOR_CLOSED, detail: 'the governor is closed', sha256: null };
+  }
+
+  await reload();
+  return { authorize, reload, status, close };
+}
+
+function publicHalf(signing: SigningKey): VerificationKey {
+  const key: KeyObject = createPublicKey(signing.key);
+  return signing.kid === undefined ? { key, alg: algorithmForKey(key) } : { key, alg: algorithmForKey(key), kid: signing.kid };
+}

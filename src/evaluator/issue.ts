@@ -1,0 +1,43 @@
+// Authorization artifacts: on allow, a JWS (typ govern-authz+jwt) binding the exact intent, the
+// exact policy, the input, the decision record and the environment to a short validity window.
+// An executor verifies it (src/artifact/verify.ts) before it runs anything.
+import { randomBytes } from 'node:crypto';
+import { signCompact, type SigningKey } from '../bundle/signatures.js';
+
+export const ARTIFACT_TYPE = 'govern-authz+jwt';
+export const DEFAULT_TTL_SECONDS = 60;
+export const DEFAULT_ISSUER = 'govern';
+export const DEFAULT_AUDIENCE = 'govern-executor';
+
+export interface ArtifactIntent {
+  action: string;
+  resource: string;
+  /** sha256 (hex) of the canonical JSON of the arguments. */
+  args_sha256: string;
+}
+
+export interface ArtifactClaims {
+  iss: string;
+  sub: string;
+  aud: string;
+  iat: number;
+  nbf: number;
+  exp: number;
+  jti: string;
+  intent: ArtifactIntent;
+  policy: { bundle_sha256: string; entrypoint: string };
+  input_sha256: string;
+  decision_sha256: string;
+  /** sha256 of the canonical environment attestation (see environment.ts). */
+  env_sha256: string;
+  parent_jti?: string;
+  scope: string[];
+}
+
+export function newJti(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+export function signArtifact(claims: ArtifactClaims, key: SigningKey): string {
+  return signCompact(JSON.stringify(claims), key, { typ: ARTIFACT_TYPE });
+}
