@@ -8,6 +8,7 @@ import { registerParse } from './commands/parse.js';
 import { registerCheck } from './commands/check.js';
 import { registerAudit } from './commands/audit.js';
 import { registerLineage } from './commands/lineage.js';
+import { registerTest } from './commands/test.js';
 
 export function buildProgram(): Command {
   const program = new Command('govern')
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerCheck(program);
   registerAudit(program);
   registerLineage(program);
+  registerTest(program);
   return program;
 }
 
