@@ -6,6 +6,8 @@ import { Command, CommanderError } from 'commander';
 import { CliError } from './errors.js';
 import { registerParse } from './commands/parse.js';
 import { registerCheck } from './commands/check.js';
+import { registerBuild } from './commands/build.js';
+import { registerEval } from './commands/eval.js';
 import { registerAudit } from './commands/audit.js';
 import { registerLineage } from './commands/lineage.js';
 import { registerTest } from './commands/test.js';
@@ -21,6 +23,8 @@ export function buildProgram(): Command {
     .exitOverride();
   registerParse(program);
   registerCheck(program);
+  registerBuild(program);
+  registerEval(program);
   registerAudit(program);
   registerLineage(program);
   registerTest(program);

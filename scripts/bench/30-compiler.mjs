@@ -1,0 +1,131 @@
+// Compiler and generated-code benchmarks:
+//  1. median compile time per conformance case (parse → check → plan → codegen → link);
+//  2. wall time of `govern build` for a ~50 KB policy (goal < 1 s);
+//  3. evaluation latency of an RBAC policy through the opa-wasm SDK, as a ratio to
+//     JSON.parse(JSON.stringify(input)) of the same input in the same run (goal ≤ 2x);
+//  4. memory: 1,000,000 evaluations leave Wasm memory and process RSS flat.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadPolicy } from '@open-policy-agent/opa-wasm';
+import { compilePolicy } from '../../dist/wasm/compile.js';
+import { loadCases } from '../../dist/conformance/cases.js';
+import { DEFAULT_SUITE_DIR } from '../../dist/conformance/baseline.js';
+import { QUERY_ENTRYPOINT } from '../../dist/conformance/run.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const cli = join(root, 'dist', 'cli', 'main.js');
+
+function quantile(sorted, q) {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+const fmt = (ms) => (ms < 1 ? `${(ms * 1000).toFixed(1)} µs` : `${ms.toFixed(2)} ms`);
+
+// 1. Compile time per conformance case.
+if (existsSync(DEFAULT_SUITE_DIR)) {
+  const cases = loadCases(DEFAULT_SUITE_DIR).filter((c) => c.query !== undefined);
+  const times = [];
+  let compiled = 0;
+  for (const c of cases) {
+    const sources = (c.modules ?? []).map((text, i) => ({ file: `module-${i}.rego`, text }));
+    const t0 = performance.now();
+    let result;
+    try {
+      result = compilePolicy(sources, { entrypoints: [], queries: [{ name: QUERY_ENTRYPOINT, text: c.query }] });
+    } catch {
+      continue;
+    }
+    times.push(performance.now() - t0);
+    if (result.wasm) compiled++;
+  }
+  times.sort((a, b) => a - b);
+  console.log(
+    `compile per conformance case: median ${fmt(quantile(times, 0.5))}, p99 ${fmt(quantile(times, 0.99))} ` +
+      `(${times.length} cases, ${compiled} produced wasm)`,
+  );
+} else {
+  console.log(`compile per conformance case: skipped (no suite at ${DEFAULT_SUITE_DIR})`);
+}
+
+// 2. `govern build` of a ~50 KB policy.
+const dir = mkdtempSync(join(tmpdir(), 'govern-bench-compiler-'));
+let big = 'package big\n\nimport rego.v1\n\n';
+for (let i = 0; big.length < 50_000; i++) {
+  big += `allow_${i} if {\n\tsome r in input.roles\n\tr == "role_${i}"\n\tinput.action in {"read", "write", "op_${i}"}\n\tcount(input.roles) < ${i + 10}\n}\n\n`;
+  big += `limit_${i} := x if {\n\tx := data.limits[input.user] * ${i}\n} else := ${i}\n\n`;
+}
+big += 'allow if {\n\tsome name, _ in data.big\n\tstartswith(name, "allow_")\n}\n';
+writeFileSync(join(dir, 'big.rego'), big);
+const buildTimes = [];
+for (let i = 0; i < 3; i++) {
+  const t0 = performance.now();
+  execFileSync(process.execPath, [cli, 'build', join(dir, 'big.rego'), '-e', 'big/allow_0', '-e', 'big/limit_0', '-o', join(dir, 'big.tar.gz')]);
+  buildTimes.push(performance.now() - t0);
+}
+buildTimes.sort((a, b) => a - b);
+console.log(`govern build of a ${(big.length / 1024).toFixed(1)} KB policy: median wall ${fmt(quantile(buildTimes, 0.5))} (goal < 1 s, includes node start-up)`);
+
+// 3. RBAC evaluation latency vs JSON round trip of the same input.
+const RBAC = `package rbac
+
+default allow := false
+
+allow if {
+	some role in data.user_roles[input.user]
+	some grant in data.role_grants[role]
+	grant.action == input.action
+	grant.resource == input.resource
+}
+`;
+const users = {};
+const grants = {};
+for (let r = 0; r < 20; r++) grants[`role${r}`] = Array.from({ length: 10 }, (_, g) => ({ action: g % 2 ? 'read' : 'write', resource: `res${r}-${g}` }));
+for (let u = 0; u < 200; u++) users[`user${u}`] = [`role${u % 20}`, `role${(u * 7) % 20}`];
+const data = { user_roles: users, role_grants: grants };
+const input = { user: 'user42', action: 'read', resource: 'res2-9', context: { ip: '10.0.0.1', time: '2026-01-01T00:00:00Z', tags: ['a', 'b', 'c'] } };
+const compiled = compilePolicy([{ file: 'rbac.rego', text: RBAC }], { entrypoints: ['rbac/allow'] });
+if (!compiled.wasm) {
+  console.log(`rbac: compile failed: ${compiled.errors.map((e) => e.message).join('; ')}`);
+} else {
+  const policy = await loadPolicy(compiled.wasm);
+  policy.setData(data);
+  const answer = policy.evaluate(input, 'rbac/allow');
+  const N = 20_000;
+  for (let i = 0; i < 2000; i++) policy.evaluate(input, 'rbac/allow');
+  const rounds = 7;
+  const evalNs = [];
+  const jsonNs = [];
+  for (let r = 0; r < rounds; r++) {
+    let t0 = process.hrtime.bigint();
+    for (let i = 0; i < N; i++) policy.evaluate(input, 'rbac/allow');
+    evalNs.push(Number(process.hrtime.bigint() - t0) / N);
+    t0 = process.hrtime.bigint();
+    let sink = 0;
+    for (let i = 0; i < N; i++) sink += JSON.parse(JSON.stringify(input)).user.length;
+    jsonNs.push(Number(process.hrtime.bigint() - t0) / N);
+    if (sink < 0) console.log(sink);
+  }
+  evalNs.sort((a, b) => a - b);
+  jsonNs.sort((a, b) => a - b);
+  const evalMed = quantile(evalNs, 0.5);
+  const jsonMed = quantile(jsonNs, 0.5);
+  console.log(`rbac eval through SDK: median ${(evalMed / 1000).toFixed(2)} µs/eval (answer ${JSON.stringify(answer)})`);
+  console.log(`JSON.parse(JSON.stringify(input)): median ${(jsonMed / 1000).toFixed(2)} µs`);
+  console.log(`ratio eval / JSON round trip: ${(evalMed / jsonMed).toFixed(2)}x (goal ≤ 2x; OPA's own wasm measured ~4x)`);
+
+  // 4. Memory stays flat across 1,000,000 evaluations.
+  globalThis.gc?.();
+  const memBefore = policy.mem.buffer.byteLength;
+  const rssBefore = process.memoryUsage().rss;
+  const M = 1_000_000;
+  const t0 = performance.now();
+  for (let i = 0; i < M; i++) policy.evaluate(input, 'rbac/allow');
+  const seconds = (performance.now() - t0) / 1000;
+  globalThis.gc?.();
+  const memAfter = policy.mem.buffer.byteLength;
+  const rssAfter = process.memoryUsage().rss;
+  const mb = (b) => `${(b / 1048576).toFixed(1)} MB`;
+  console.log(`1,000,000 evaluations in ${seconds.toFixed(1)} s: wasm memory ${mb(memBefore)} → ${mb(memAfter)}, RSS ${mb(rssBefore)} → ${mb(rssAfter)}`);
+}

@@ -1,0 +1,132 @@
+// `govern eval`: evaluates a bundle's entrypoint, or compiles a query on the fly (like `opa eval`),
+// through the official opa-wasm SDK with govern's host builtins.
+import { existsSync, readFileSync } from 'node:fs';
+import { loadPolicy } from '@open-policy-agent/opa-wasm';
+import type { Command } from 'commander';
+import { BundleError, bundleEntrypoints, bundleWasm, readBundle } from '../../bundle/bundle.js';
+import { createHostBuiltins } from '../../builtins/index.js';
+import { CliError } from '../errors.js';
+import { loadPaths, normalizeEntrypoint, parseDocument, printRegoErrors } from './build.js';
+
+interface EvalOptions {
+  bundle?: string;
+  entrypoint?: string;
+  data?: string[];
+  input?: string;
+  format: string;
+  v0Compatible?: boolean;
+}
+
+/** The entrypoint name a query is compiled under. */
+const QUERY_ENTRYPOINT = 'eval/query';
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function readInput(path: string | undefined): unknown {
+  if (path === undefined) return undefined;
+  if (!existsSync(path)) throw new CliError(`input file not found: ${path}`);
+  return parseDocument(path, readFileSync(path, 'utf8'), 'input');
+}
+
+function evaluationError(err: unknown): CliError {
+  const message = typeof err === 'string' ? err : err instanceof Error ? err.message : String(err);
+  return new CliError(`evaluation failed: ${message}`, 1);
+}
+
+async function evaluate(wasm: Uint8Array, data: unknown, input: unknown, entrypoint: string): Promise<unknown[]> {
+  const builtins = createHostBuiltins({ now: () => BigInt(Date.now()) * 1_000_000n });
+  let policy;
+  try {
+    policy = await loadPolicy(wasm, undefined, builtins as any);
+  } catch (err) {
+    throw new CliError(`cannot load the policy's Wasm module: ${typeof err === 'string' ? err : (err as Error).message}`);
+  }
+  try {
+    policy.setData(data as object);
+    return policy.evaluate(input, entrypoint) as unknown[];
+  } catch (err) {
+    throw evaluationError(err);
+  }
+}
+
+function print(result: unknown[], format: string, query: boolean): void {
+  if (format === 'json') {
+    process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    return;
+  }
+  if (result.length === 0) {
+    process.stdout.write('undefined\n');
+    return;
+  }
+  for (const row of result as Record<string, unknown>[]) {
+    if (!query) {
+      process.stdout.write(JSON.stringify(row.result, null, 2) + '\n');
+      continue;
+    }
+    const entries = Object.entries(row);
+    if (entries.length === 0) process.stdout.write('true\n');
+    for (const [name, value] of entries) process.stdout.write(`${name} = ${JSON.stringify(value)}\n`);
+  }
+}
+
+export function registerEval(program: Command): void {
+  program
+    .command('eval')
+    .argument('[query]', 'Rego query to compile and evaluate, e.g. "data.authz.allow = x"')
+    .description(
+      'Evaluate a bundle entrypoint, or a query over Rego/data files, through the opa-wasm SDK.\n' +
+        'Examples: govern eval -b bundle.tar.gz -e authz/allow -i input.json\n' +
+        '          govern eval "x = data.authz.allow" -d policy/ -d data.json -i input.json',
+    )
+    .option('-b, --bundle <file>', 'bundle (.tar.gz) built by govern build or opa build -t wasm')
+    .option('-e, --entrypoint <path>', 'entrypoint of the bundle to evaluate, e.g. authz/allow')
+    .option('-d, --data <path>', 'Rego module, JSON/YAML data file or directory (with a query; repeatable)', collect)
+    .option('-i, --input <file>', 'input document (JSON, or YAML by extension)')
+    .option('-f, --format <format>', 'output format: json or pretty', 'json')
+    .option('--v0-compatible', 'parse the sources as Rego v0')
+    .action(async (query: string | undefined, opts: EvalOptions) => {
+      if (opts.format !== 'json' && opts.format !== 'pretty') throw new CliError(`unknown format ${opts.format} (use json or pretty)`);
+      if (opts.bundle !== undefined) {
+        if (query !== undefined) throw new CliError('give either a query or --bundle, not both');
+        if (!existsSync(opts.bundle)) throw new CliError(`bundle not found: ${opts.bundle}`);
+        let bundle;
+        try {
+          bundle = readBundle(new Uint8Array(readFileSync(opts.bundle)));
+        } catch (err) {
+          if (err instanceof BundleError) throw new CliError(`${opts.bundle}: ${err.message}`);
+          throw err;
+        }
+        const valid = bundleEntrypoints(bundle);
+        if (valid.length === 0) throw new CliError(`${opts.bundle} declares no Wasm entrypoints in its .manifest`);
+        const entrypoint = opts.entrypoint === undefined ? valid[0]! : normalizeEntrypoint(opts.entrypoint);
+        if (!valid.includes(entrypoint))
+          throw new CliError(`unknown entrypoint ${opts.entrypoint}; the bundle has: ${valid.join(', ')}`);
+        const wasm = bundleWasm(bundle, entrypoint);
+        if (!wasm) throw new CliError(`${opts.bundle} has no Wasm module for entrypoint ${entrypoint}`);
+        const input = readInput(opts.input);
+        print(await evaluate(wasm, bundle.data, input, entrypoint), opts.format, false);
+        return;
+      }
+      if (query === undefined) throw new CliError('nothing to evaluate: give a QUERY or --bundle BUNDLE (see govern eval --help)');
+      const { sources, data } = loadPaths(opts.data ?? [], { allowData: true });
+      const input = readInput(opts.input);
+      const { compilePolicy } = await import('../../wasm/compile.js');
+      const result = compilePolicy(sources, {
+        entrypoints: [],
+        queries: [{ name: QUERY_ENTRYPOINT, text: query }],
+        regoVersion: opts.v0Compatible ? 'v0' : 'v1',
+      });
+      if (result.errors.length > 0 || !result.wasm) {
+        printRegoErrors(result.errors, [...sources, { file: QUERY_ENTRYPOINT, text: query }]);
+        process.exitCode = 1;
+        return;
+      }
+      const rows = await evaluate(result.wasm, data, input, QUERY_ENTRYPOINT);
+      const bindings = rows.map((row) =>
+        Object.fromEntries(Object.entries((row ?? {}) as Record<string, unknown>).filter(([k]) => !k.startsWith('$') && !/^__local\d+__$/.test(k))),
+      );
+      print(bindings, opts.format, true);
+    });
+}
