@@ -402,8 +402,9 @@ class Planner {
       );
       this.emit({ type: 'Scan', source, key, value, block: body });
     };
+    let base: Local = DATA;
     this.block(() => {
-      const base = this.dotChain(DATA, node.path);
+      base = this.dotChain(DATA, node.path);
       this.emit({ type: 'IsObject', source: local(base) });
       copyInto(base);
     });
@@ -418,6 +419,12 @@ class Planner {
     for (const [name, child] of node.children) {
       if (!hasDoc(child)) continue;
       this.block(() => {
+        if (!hasDocChildren(child) && node.path.length > 0) {
+          // Where base data and a rule define the same key, the base document wins (as in OPA).
+          const inBase: Block = { stmts: [] };
+          this.into(inBase.stmts, () => this.emit({ type: 'Dot', source: local(base), key: this.str(name), target: this.newLocal() }));
+          this.emit({ type: 'Not', block: inBase });
+        }
         this.nodeValue(child, (v) => this.emit({ type: 'ObjectInsert', key: this.str(name), value: v, object: result }));
       });
     }
@@ -989,6 +996,17 @@ class Planner {
   /** Calls `name(args)` and hands the result on (the Call fails when the result is undefined). */
   private planCall(call: CallTerm, args: Term[], k: (op: Operand) => void): void {
     const name = this.operatorName(call.operator);
+    if (!this.env.fns.has(name) && isRelation(name)) {
+      // A relation (walk) used as a value: each of its results is a solution.
+      return this.planCallNamed(name, call, args, (results) => {
+        const source = this.toLocal(results);
+        const key = this.newLocal();
+        const value = this.newLocal();
+        const body: Block = { stmts: [] };
+        this.emit({ type: 'Scan', source, key, value, block: body });
+        this.into(body.stmts, () => k(local(value)));
+      });
+    }
     this.planCallNamed(name, call, args, k);
   }
 
