@@ -11,6 +11,12 @@ import { registerEval } from './commands/eval.js';
 import { registerAudit } from './commands/audit.js';
 import { registerLineage } from './commands/lineage.js';
 import { registerTest } from './commands/test.js';
+import { registerRun } from './commands/run.js';
+import { registerKeys } from './commands/keys.js';
+import { registerPin } from './commands/pin.js';
+import { registerAuthorize } from './commands/authorize.js';
+import { registerVerify } from './commands/verify.js';
+import { registerRevoke } from './commands/revoke.js';
 
 export function buildProgram(): Command {
   const program = new Command('govern')
@@ -28,6 +34,12 @@ export function buildProgram(): Command {
   registerAudit(program);
   registerLineage(program);
   registerTest(program);
+  registerRun(program);
+  registerKeys(program);
+  registerPin(program);
+  registerAuthorize(program);
+  registerVerify(program);
+  registerRevoke(program);
   return program;
 }
 

@@ -4,7 +4,8 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { extname, join, relative, sep } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import { writeBundle } from '../../bundle/bundle.js';
+import { bundleEntries, writeBundle } from '../../bundle/bundle.js';
+import { SignatureError, signBundleFiles } from '../../bundle/signatures.js';
 import { formatRegoError, type RegoError } from '../../syntax/diagnostics.js';
 import { CliError } from '../errors.js';
 
@@ -166,6 +167,7 @@ interface BuildOptions {
   v0Compatible?: boolean;
   optimize?: boolean;
   dumpIr?: boolean;
+  signingKey?: string;
 }
 
 export function registerBuild(program: Command): void {
@@ -183,6 +185,7 @@ export function registerBuild(program: Command): void {
     .option('--v0-compatible', 'parse the sources as Rego v0')
     .option('-O, --optimize', 'run the binaryen optimiser over the generated code')
     .option('--dump-ir', 'print the planner IR as JSON instead of writing a bundle')
+    .option('--signing-key <file>', 'sign the bundle (OPA .signatures.json) with this private key (JWK or PEM), e.g. keys/govern.private.jwk')
     .action(async (paths: string[], opts: BuildOptions) => {
       const { sources } = loadPaths(paths, { allowData: false });
       if (sources.length === 0) throw new CliError(`no .rego files found in ${paths.join(', ')}`);
@@ -204,7 +207,17 @@ export function registerBuild(program: Command): void {
         process.exitCode = 1;
         return;
       }
-      const bundle = writeBundle({ wasm: result.wasm, entrypoints, data, revision: opts.revision });
+      const bundleOptions = { wasm: result.wasm, entrypoints, data, revision: opts.revision };
+      let extraFiles: { name: string; data: Uint8Array }[] = [];
+      if (opts.signingKey !== undefined) {
+        try {
+          extraFiles = [signBundleFiles(bundleEntries(bundleOptions), readText(opts.signingKey, 'signing key'))];
+        } catch (err) {
+          if (err instanceof SignatureError) throw new CliError(`--signing-key ${opts.signingKey}: ${err.message}`);
+          throw err;
+        }
+      }
+      const bundle = writeBundle({ ...bundleOptions, extraFiles });
       try {
         writeFileSync(opts.output!, bundle);
       } catch (err) {

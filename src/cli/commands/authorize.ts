@@ -1,0 +1,129 @@
+// `govern authorize -b BUNDLE -e ENTRYPOINT --request REQUEST.json --key PRIVATE.jwk`: asks the
+// fail-closed governor, prints the decision record and (on allow) the signed artifact as JSON.
+// Exit 0 = allowed, 3 = denied (with reason codes in the record), 2 = usage error.
+import { existsSync, readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { SignatureError } from '../../bundle/signatures.js';
+import { createGovernor, parseTimeNs, type Governor } from '../../evaluator/index.js';
+import { CliError } from '../errors.js';
+
+export const EXIT_DENIED = 3;
+
+interface AuthorizeOptions {
+  bundle: string;
+  entrypoint: string;
+  request: string;
+  key?: string;
+  pins?: string;
+  allowUnpinned?: boolean;
+  verificationKey?: string;
+  signatureScope?: string;
+  now?: string;
+  timeout: string;
+  memoryLimit: string;
+  ttl: string;
+  issuer?: string;
+  audience?: string;
+  auditLog?: string;
+}
+
+function readFileOrStdin(path: string, what: string): string {
+  try {
+    return readFileSync(path === '-' ? 0 : path, 'utf8');
+  } catch (err) {
+    throw new CliError(`cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+function positiveInt(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0) throw new CliError(`${flag} must be a positive integer, got "${text}"`);
+  return n;
+}
+
+export function registerAuthorize(program: Command): void {
+  program
+    .command('authorize')
+    .description(
+      'Decide a request with a pinned bundle, fail-closed. Prints {"decision": record, "artifact": JWS}\n' +
+        'as JSON; the artifact (on allow only) is what an executor verifies with `govern verify`.\n' +
+        'Exit codes: 0 allowed, 3 denied (reason codes in decision.reasons), 2 usage error.\n' +
+        'Example: govern authorize -b bundles/agent.tar.gz -e agent/decision --request request.json --key keys/govern.private.jwk',
+    )
+    .requiredOption('-b, --bundle <file>', 'the bundle (.tar.gz) to decide with; it must be pinned')
+    .requiredOption('-e, --entrypoint <path>', 'the decision rule, e.g. agent/decision or data.agent.decision')
+    .requiredOption('--request <file>', 'the request envelope as JSON ({subject, action, resource, args, context, parent?}); - for stdin')
+    .option('--key <file>', 'private JWK (or PEM) that signs the artifact; without it an allow becomes SIGNING_KEY_MISSING')
+    .option('--pins <file>', 'lock file with the bundle\'s pin (default: govern.lock beside the bundle)')
+    .option('--allow-unpinned', 'accept a bundle that has no pin (a bundle whose pin differs is still refused)')
+    .option('--verification-key <file>', 'require a bundle signature that verifies with this public key (JWKS, JWK or PEM)')
+    .option('--signature-scope <scope>', 'the scope the bundle signature must carry')
+    .option('--now <time>', 'evaluation time (RFC 3339 or ns since the epoch) to re-evaluate a past decision; default: now')
+    .option('--timeout <ms>', 'evaluation time limit in milliseconds', '250')
+    .option('--memory-limit <bytes>', 'cap on the policy\'s Wasm memory in bytes', String(64 * 1024 * 1024))
+    .option('--ttl <seconds>', 'artifact lifetime in seconds', '60')
+    .option('--issuer <iss>', 'artifact issuer (iss)', 'govern')
+    .option('--audience <aud>', 'artifact audience (aud)', 'govern-executor')
+    .option('--audit-log <file>', 'append the decision to this audit log (see `govern audit`)')
+    .action(async (opts: AuthorizeOptions) => {
+      const requestText = readFileOrStdin(opts.request, 'request');
+      let request: unknown;
+      try {
+        request = JSON.parse(requestText);
+      } catch {
+        // Not JSON: still a decision (a denial INPUT_INVALID), so the caller gets a record.
+        request = { invalid_json: requestText.slice(0, 64) };
+      }
+      let nowNs: bigint | undefined;
+      if (opts.now !== undefined) {
+        nowNs = parseTimeNs(opts.now);
+        if (nowNs === undefined) throw new CliError(`--now must be RFC 3339 (2026-01-31T12:00:00Z) or ns since the epoch, got "${opts.now}"`);
+      }
+      // A missing key file is the denial SIGNING_KEY_MISSING, not a crash: fail closed, visibly.
+      const signingKey = opts.key !== undefined && existsSync(opts.key) ? readFileOrStdin(opts.key, 'key') : undefined;
+      const verificationKey = opts.verificationKey !== undefined ? readFileOrStdin(opts.verificationKey, 'verification key') : undefined;
+      let governor: Governor;
+      try {
+        governor = await createGovernor({
+          bundle: opts.bundle,
+          entrypoint: opts.entrypoint,
+          pins: opts.pins,
+          allowUnpinned: opts.allowUnpinned === true,
+          verificationKey,
+          signatureScope: opts.signatureScope,
+          signingKey,
+          now: nowNs === undefined ? undefined : () => nowNs!,
+          timeoutMs: positiveInt(opts.timeout, '--timeout'),
+          memoryLimitBytes: positiveInt(opts.memoryLimit, '--memory-limit'),
+          ttlSeconds: positiveInt(opts.ttl, '--ttl'),
+          issuer: opts.issuer,
+          audience: opts.audience,
+        });
+      } catch (err) {
+        if (err instanceof SignatureError) throw new CliError(`unusable key: ${err.message}`);
+        throw err;
+      }
+      let audited: { governor: Governor; close(): Promise<void> } = { governor, close: () => governor.close() };
+      if (opts.auditLog !== undefined) {
+        const { FileAuditStore, withAudit } = await import('../../audit/index.js');
+        const store = await FileAuditStore.open(opts.auditLog);
+        audited = {
+          governor: withAudit(governor, store),
+          close: async () => {
+            await governor.close();
+            await store.close();
+          },
+        };
+      }
+      try {
+        const decision = await audited.governor.authorize(request);
+        // Keys in canonical order, so the printed record reads the same as the bytes that were hashed.
+        const output: Record<string, unknown> = { decision: JSON.parse(decision.recordJson) };
+        if (decision.artifact !== undefined) output.artifact = decision.artifact;
+        process.stdout.write(JSON.stringify(output, null, 2) + '\n');
+        process.exitCode = decision.allowed ? 0 : EXIT_DENIED;
+      } finally {
+        await audited.close();
+      }
+    });
+}
