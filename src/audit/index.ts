@@ -33,3 +33,13 @@ export {
   type LineageClaims,
   type AttenuationCheck,
 } from './lineage.js';
+export {
+  withAudit,
+  denyDecision,
+  lineageRevocations,
+  lineageIndexOf,
+  AUDIT_UNAVAILABLE,
+  type WithAuditOptions,
+  type DecisionAuditBody,
+  type RevocationSource,
+} from './governed.js';
