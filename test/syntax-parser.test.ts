@@ -1,6 +1,7 @@
 // The parser's tricky parts, checked through a compact Rego-like rendering of the AST.
 import { describe, expect, it } from 'vitest';
 import type { Body, Expr, Module, Rule, Term } from '../src/syntax/ast.js';
+import { parse as parseYaml } from 'yaml';
 import { parseModule, parseQuery } from '../src/syntax/parser.js';
 
 /** Renders a term as text: calls as `name(args)`, numbers as `#n`, refs as `head[seg]…`. */
@@ -404,4 +405,34 @@ describe('locations', () => {
     const parens = `package a\np := ${'('.repeat(5000)}1${')'.repeat(5000)}`;
     expect(errors(parens)[0]).toMatch(/max parsing recursion depth exceeded/);
   });
+});
+
+describe('METADATA values', () => {
+  // Simple blocks skip the YAML library; whatever the route, the value must be what YAML says.
+  const blocks = [
+    'title: A title (v2)\ndescription: text/with slashes. and dots\nentrypoint: true',
+    'custom:\n  severity: high\n  n: 3\n  deep:\n    x: y\n  empty:\nscope: rule',
+    'title: 1.5\ndescription: yes\nother: no\nn: -12\nbig: 123456789012345678901',
+    'title: "quoted"\nauthors:\n- a\n- name: b',
+    'title: has # a comment\nx: null\ny: ~\nz: .inf\nw: 0x1F\nv: 1e3',
+    'description: >\n  folded\n  text\ntitle: a: b',
+  ];
+  for (const yamlText of blocks) {
+    it(`parses ${JSON.stringify(yamlText.slice(0, 30))} as YAML does`, () => {
+      const comments = yamlText.split('\n').map((l) => `# ${l}`).join('\n');
+      const r = parseModule(`package a\n\n# METADATA\n${comments}\np := 1\n`, 'a.rego');
+      let expected: unknown;
+      try {
+        expected = parseYaml(`${yamlText}\n`);
+      } catch {
+        expected = undefined;
+      }
+      if (expected === undefined) {
+        expect(r.errors[0]?.message).toMatch(/^yaml: /);
+      } else {
+        expect(r.errors).toEqual([]);
+        expect(r.value!.rules[0]!.annotations?.[0]?.value).toEqual(expected);
+      }
+    });
+  }
 });

@@ -42,6 +42,7 @@ export interface ParseResult<T> {
 const BASE_KEYWORDS = ['package', 'import', 'as', 'default', 'else', 'not', 'some', 'with', 'null', 'true', 'false'];
 /** Keywords that v0 only knows after `import future.keywords…` / `import rego.v1`. */
 const FUTURE_KEYWORDS = ['contains', 'every', 'if', 'in'];
+const ALL_KEYWORDS = new Set([...BASE_KEYWORDS, ...FUTURE_KEYWORDS]);
 const ROOT_DOCUMENTS = new Set(['data', 'input']);
 const ANNOTATION_SCOPES = new Set(['rule', 'document', 'package', 'subpackages']);
 
@@ -1201,7 +1202,7 @@ class Parser {
 
   /** After `if`: a single expression, or a `{ … }` body (a set literal is never a body). */
   private parseIfBody(): Body {
-    if (this.ty() === Tok.LBRACE) {
+    if (this.ty() === Tok.LBRACE && this.braceMayBeTerm()) {
       const s = this.save();
       try {
         const expr = this.parseLiteral(0);
@@ -1217,7 +1218,37 @@ class Parser {
       this.next();
       return body;
     }
+    if (this.ty() === Tok.LBRACE) {
+      this.next();
+      const body = this.parseBody(Tok.RBRACE);
+      this.next();
+      return body;
+    }
     return [this.parseLiteral(0)];
+  }
+
+  /**
+   * Whether the `{` after `if` could open a term that is the whole body (an object, a
+   * comprehension, or a set used with an operator) rather than a `{ … }` body. Only then is the
+   * term parse tried first, as OPA does; a plain body is read directly. Looks at the tokens up to
+   * the matching `}`: a `:` or `|` directly inside, or an operator right after it.
+   */
+  private braceMayBeTerm(): boolean {
+    let depth = 0;
+    const toks = this.toks;
+    for (let j = this.i; j < toks.length; j++) {
+      const t = toks[j]!.type;
+      if (t === Tok.LBRACE || t === Tok.LBRACK || t === Tok.LPAREN || t === Tok.TEMPLATE_HEAD) depth++;
+      else if (t === Tok.RBRACE || t === Tok.RBRACK || t === Tok.RPAREN || t === Tok.TEMPLATE_TAIL) {
+        depth--;
+        if (depth === 0) {
+          const after = toks[j + 1];
+          return after !== undefined && !after.newline && (INFIX_TOKENS.has(after.type) || after.type === Tok.UNIFY || after.type === Tok.ASSIGN || (after.type === Tok.IDENT && after.value === 'in'));
+        }
+      } else if (depth === 1 && (t === Tok.COLON || t === Tok.OR)) return true;
+      else if (t === Tok.EOF) return true;
+    }
+    return true;
   }
 
   private parseElse(head: ParsedHead, parent: Rule): Rule {
@@ -1299,7 +1330,8 @@ class Parser {
     } else {
       this.fail(term.location, 'unexpected term: expected rule head name');
     }
-    const refName = ref.terms.map((x, i) => (i === 0 ? (x as VarTerm).name : x.type === 'string' ? `.${x.value}` : '[…]')).join('');
+    const headName = (): string =>
+      ref.terms.map((x, i) => (i === 0 ? (x as VarTerm).name : x.type === 'string' ? `.${x.value}` : '[…]')).join('');
 
     const head: ParsedHead = {
       ref,
@@ -1314,7 +1346,7 @@ class Parser {
       base: undefined as unknown as RuleHead,
     };
     if (this.isKw(this.tok, 'contains')) {
-      if (args) this.illegal(`the contains keyword can only be used with multi-value rule definitions (e.g., ${refName} contains <VALUE> { ... })`);
+      if (args) this.illegal(`the contains keyword can only be used with multi-value rule definitions (e.g., ${headName()} contains <VALUE> { ... })`);
       this.next();
       head.key = this.parseTermInfixCall();
       head.usesContains = true;
@@ -1323,10 +1355,10 @@ class Parser {
       this.next();
       if (this.ty() === Tok.EOF) {
         const note = args
-          ? `expected function value term (e.g., ${refName}(...) := <VALUE> { ... })`
+          ? `expected function value term (e.g., ${headName()}(...) := <VALUE> { ... })`
           : isDefault
-            ? `expected default rule value term (e.g., default ${refName} := <VALUE>)`
-            : `expected rule value term (e.g., ${refName} := <VALUE> { ... })`;
+            ? `expected default rule value term (e.g., default ${headName()} := <VALUE>)`
+            : `expected rule value term (e.g., ${headName()} := <VALUE> { ... })`;
         this.illegal(note);
       }
       head.value = this.parseTermInfixCall();
@@ -1411,7 +1443,7 @@ class Parser {
       const rule = s.rule;
       const what = rule.kind === 'function' ? 'function' : 'rule';
       const first = rule.head.ref.terms[0];
-      if (first?.type === 'var' && [...BASE_KEYWORDS, ...FUTURE_KEYWORDS].includes(first.name)) {
+      if (first?.type === 'var' && ALL_KEYWORDS.has(first.name)) {
         this.error(rule.location, `${first.name} keyword cannot be used for rule name`);
       }
       if (s.generatedBody && s.generatedValue && !rule.default) {
@@ -1605,6 +1637,56 @@ function metadataBlocks(comments: LexedComment[], file: string): MetadataBlock[]
   return blocks;
 }
 
+const SIMPLE_KEY = /^([A-Za-z_][A-Za-z0-9_-]*):[ ]+(.*)$/;
+const BARE_KEY = /^([A-Za-z_][A-Za-z0-9_-]*):()$/;
+// A plain YAML scalar that can only be a string: no indicator characters, not a number/bool/null.
+const SIMPLE_STRING = /^[A-Za-z_(/.][^:#'"[\]{},&*!|>%@`\t]*$/;
+const NOT_A_STRING = /^(true|false|null|~|[-+]?(\.inf|\.nan|\d.*)|\.\d.*)$/i;
+
+/**
+ * The mapping of a METADATA block written as plain `key: text` lines (nested mappings by
+ * indentation, values that are text, booleans or integers) without the YAML library, which costs
+ * far more than the rest of parsing. Anything else (lists, quotes, flow style, …) returns undefined
+ * and goes to the YAML parser.
+ */
+function simpleYamlMapping(comments: LexedComment[]): Record<string, unknown> | undefined {
+  const lines: { indent: number; text: string }[] = [];
+  for (const c of comments) {
+    const line = c.text.startsWith(' ') ? c.text.slice(1) : c.text;
+    if (line.trim() === '') continue;
+    const text = line.trimStart();
+    if (line.includes('\t')) return undefined;
+    lines.push({ indent: line.length - text.length, text: text.trimEnd() });
+  }
+  if (lines.length === 0 || lines[0]!.indent !== 0) return undefined;
+  let k = 0;
+  const mapping = (indent: number): Record<string, unknown> | undefined => {
+    const out: Record<string, unknown> = {};
+    while (k < lines.length && lines[k]!.indent === indent) {
+      const m = SIMPLE_KEY.exec(lines[k]!.text) ?? BARE_KEY.exec(lines[k]!.text);
+      if (!m) return undefined;
+      const key = m[1]!;
+      const raw = m[2] ?? '';
+      if (Object.prototype.hasOwnProperty.call(out, key) || key === '__proto__') return undefined;
+      k++;
+      if (raw === '') {
+        if (k < lines.length && lines[k]!.indent > indent) {
+          const child = mapping(lines[k]!.indent);
+          if (child === undefined) return undefined;
+          out[key] = child;
+        } else out[key] = null;
+      } else if (raw === 'true' || raw === 'false') out[key] = raw === 'true';
+      else if (/^-?(0|[1-9][0-9]{0,14})$/.test(raw)) out[key] = Number(raw);
+      else if (SIMPLE_STRING.test(raw) && !NOT_A_STRING.test(raw) && !raw.includes(' #')) out[key] = raw;
+      else return undefined;
+    }
+    if (k < lines.length && lines[k]!.indent > indent) return undefined;
+    return out;
+  };
+  const result = mapping(0);
+  return result !== undefined && k === lines.length ? result : undefined;
+}
+
 interface StatementRef {
   row: number;
   node: { kind: 'package' } | { kind: 'import' } | { kind: 'rule'; rule: Rule };
@@ -1626,8 +1708,8 @@ function attachAnnotations(
       errors.push({ code: 'rego_parse_error', message: 'expected METADATA block, found whitespace', location });
       continue;
     }
-    let value: unknown;
-    try {
+    let value: unknown = simpleYamlMapping(block.comments);
+    if (value === undefined) try {
       value = parseYaml(text);
     } catch (e) {
       const message = (e instanceof Error ? e.message.split('\n')[0]! : String(e)).replace(/:\s*$/, '');
