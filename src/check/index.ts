@@ -28,7 +28,7 @@
 //   rego_unsafe_var_error safety.ts
 //   rego_recursion_error ruletree.ts
 //   rego_type_error      typecheck.ts (arity, argument types)
-import type { Import, Module, Query, RefTerm } from '../syntax/ast.js';
+import type { Import, Module, Query, RefTerm, Rule } from '../syntax/ast.js';
 import type { RegoError } from '../syntax/diagnostics.js';
 import { Resolver, type ResolveContext } from './resolve.js';
 import { checkConflicts, checkRecursion, packagePath, RuleTree } from './ruletree.js';
@@ -50,11 +50,11 @@ export interface CheckResult {
 
 /** Checks a set of modules that are compiled together (all packages of one policy). */
 export function checkModules(modules: Module[], _options: CheckOptions = {}): CheckResult {
-  const out = structuredClone(modules);
+  // Every later stage works on the new objects the resolver builds; the input is never touched.
+  const out = modules.map((m) => ({ ...m, rules: [...m.rules] }));
   const errors: RegoError[] = [];
   const rewritten = new Map<string, string>();
   const counter = { n: 0 };
-  const tree = new RuleTree(out);
   const sortErrors = (list: RegoError[]) => sortByLocation(list);
 
   // Stage 1: names and locals.
@@ -68,6 +68,10 @@ export function checkModules(modules: Module[], _options: CheckOptions = {}): Ch
       if (first?.type === 'var') names.add(first.name);
     }
   }
+  // The tree holds the original rules while resolving (only their heads' paths are read), then
+  // the resolved ones.
+  let tree = new RuleTree(modules);
+  const ruleRefs = new Map<Rule, RefTerm[]>();
   for (const m of out) {
     const pkg = packagePath(m);
     const globals = new Map<string, RefTerm>();
@@ -90,12 +94,14 @@ export function checkModules(modules: Module[], _options: CheckOptions = {}): Ch
       counter,
       globals,
       isFunctionPath: (ref) => isUserFunction(tree, ref),
+      ruleRefs,
       keepTopLevelNames: false,
     };
     const resolver = new Resolver(ctx);
-    for (const r of m.rules) resolver.resolveRule(r);
+    m.rules = m.rules.map((r) => resolver.resolveRule(r));
   }
   if (errors.length > 0) return { modules: out, errors: sortErrors(errors) };
+  tree = new RuleTree(out);
 
   // Stage 2: conflicting definitions.
   errors.push(...checkConflicts(tree, rewritten));
@@ -112,7 +118,7 @@ export function checkModules(modules: Module[], _options: CheckOptions = {}): Ch
   if (errors.length > 0) return { modules: out, errors: sortErrors(errors) };
 
   // Stage 5: recursion.
-  errors.push(...checkRecursion(tree));
+  errors.push(...checkRecursion(tree, (rule) => ruleRefs.get(rule) ?? []));
   if (errors.length > 0) return { modules: out, errors: sortErrors(errors) };
 
   // Stage 6: arity and argument types.
@@ -122,7 +128,7 @@ export function checkModules(modules: Module[], _options: CheckOptions = {}): Ch
 
 /** Checks a query against the (checked or unchecked) modules it will be evaluated with. */
 export function checkQuery(query: Query, modules: Module[]): { query: Query; errors: RegoError[] } {
-  const out = structuredClone(query);
+  const out: Query = { ...query };
   const errors: RegoError[] = [];
   const tree = new RuleTree(modules);
   const rewritten = new Map<string, string>();
@@ -134,7 +140,7 @@ export function checkQuery(query: Query, modules: Module[]): { query: Query; err
     isFunctionPath: (ref) => isUserFunction(tree, ref),
     keepTopLevelNames: true,
   });
-  resolver.resolveQuery(out.body);
+  out.body = resolver.resolveQuery(query.body);
   if (errors.length > 0) return { query: out, errors: sortByLocation(errors) };
   const calls: CallContext = { errors, userFunction: (path) => tree.functionArity(path) };
   checkUndefinedFunctions(undefined, out.body, calls);

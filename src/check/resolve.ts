@@ -9,7 +9,7 @@
 // - Errors OPA reports as rego_compile_error here: a var declared twice in one scope, `:=` on
 //   something that is not a var/array/object pattern, `:=` inside `not`, locals or rules named
 //   `input`/`data`, `with` targets that are not input, data or a function, unused `some` vars.
-import type { Body, Expr, Location, RefTerm, Rule, Term, VarTerm, With } from '../syntax/ast.js';
+import type { Body, Every, Expr, Location, RefTerm, Rule, RuleHead, Term, VarTerm, With } from '../syntax/ast.js';
 import type { RegoError } from '../syntax/diagnostics.js';
 import { lookupBuiltin } from './builtins.js';
 import { dottedName, termTypeName } from './terms.js';
@@ -55,6 +55,8 @@ export interface ResolveContext {
   globals: Map<string, RefTerm>;
   /** User function paths (`data.a.f` as "a.f") so `with f as …` targets can be validated. */
   isFunctionPath: (dataRef: RefTerm) => boolean;
+  /** Filled with each resolved rule's refs into data (its dependencies), when given. */
+  ruleRefs?: Map<Rule, RefTerm[]>;
   /** Queries keep their top-level names: they are the names of the result bindings. */
   keepTopLevelNames: boolean;
 }
@@ -74,14 +76,14 @@ export class Resolver {
     return name;
   }
 
-  /** Resolves a rule (and its else chain) in place. */
-  resolveRule(rule: Rule): void {
+  /** The rule (and its else chain) with names resolved: new objects, the input is not touched. */
+  resolveRule(rule: Rule): Rule {
+    this.refs = [];
     const args = rule.head.args;
+    const links: Rule[] = [];
     for (let link: Rule | undefined = rule; link !== undefined; link = link.else) {
       const declared = declaredVars(link.body);
-      const argNames = new Set<string>();
-      if (args !== undefined) for (const a of args) collectPatternVars(a, (v) => argNames.add(v.name));
-      for (const n of argNames) declared.add(n);
+      if (args !== undefined) for (const a of args) collectPatternVars(a, (v) => declared.add(v.name));
       const scope = new Scope(undefined, declared);
       if (args !== undefined) {
         for (const a of args) {
@@ -94,26 +96,34 @@ export class Resolver {
           });
         }
       }
-      this.resolveBody(link.body, scope, false);
-      const head = link.head;
+      const body = this.resolveBody(link.body, scope, false);
+      const head: RuleHead = { ...link.head };
       // The rule's own name (first ref segment) is not a reference; its other segments are.
-      for (let i = 1; i < head.ref.terms.length; i++) head.ref.terms[i] = this.resolveTerm(head.ref.terms[i]!, scope);
+      const refTerms = link.head.ref.terms;
+      head.ref = { ...link.head.ref, terms: [refTerms[0]!, ...refTerms.slice(1).map((t) => this.resolveTerm(t, scope))] };
       if (head.key !== undefined) head.key = this.resolveTerm(head.key, scope);
       if (head.value !== undefined) head.value = this.resolveTerm(head.value, scope);
-      if (link !== rule && args !== undefined) head.args = args;
+      if (args !== undefined) head.args = args;
       this.checkUnused(scope);
+      const copy: Rule = { ...link, head, body };
+      delete copy.else;
+      links.push(copy);
     }
+    for (let i = links.length - 2; i >= 0; i--) links[i]!.else = links[i + 1];
+    this.ctx.ruleRefs?.set(links[0]!, this.refs);
     const name = rule.head.ref.terms[0];
     if (name !== undefined && name.type === 'var' && ROOTS.has(name.name)) {
       this.error(`rules must not shadow ${name.name} (use a different rule name)`, name.location);
     }
+    return links[0]!;
   }
 
-  /** Resolves a query body in place. */
-  resolveQuery(body: Body): void {
+  /** The query body with names resolved (new objects). */
+  resolveQuery(body: Body): Body {
     const scope = new Scope(undefined, declaredVars(body));
-    this.resolveBody(body, scope, this.ctx.keepTopLevelNames);
+    const out = this.resolveBody(body, scope, this.ctx.keepTopLevelNames);
     this.checkUnused(scope);
+    return out;
   }
 
   private checkUnused(scope: Scope): void {
@@ -122,8 +132,8 @@ export class Resolver {
     }
   }
 
-  private resolveBody(body: Body, scope: Scope, keepNames: boolean): void {
-    for (const expr of body) this.resolveExpr(expr, scope, keepNames);
+  private resolveBody(body: Body, scope: Scope, keepNames: boolean): Body {
+    return body.map((expr) => this.resolveExpr(expr, scope, keepNames));
   }
 
   private declare(v: VarTerm, occ: Occurrence, scope: Scope, keepNames: boolean, mustUse = false): VarTerm {
@@ -151,40 +161,44 @@ export class Resolver {
     return { ...v, name };
   }
 
-  private resolveExpr(expr: Expr, scope: Scope, keepNames: boolean): void {
+  private resolveExpr(expr: Expr, scope: Scope, keepNames: boolean): Expr {
     const value = expr.value;
     if (value.type === 'some') {
-      value.symbols = value.symbols.map((sym) => {
+      const symbols = value.symbols.map((sym): Term => {
         if (sym.type === 'var') return this.declare(sym, 'declared', scope, keepNames, true);
         if (sym.type === 'call') {
           // `some x in xs` / `some k, v in xs`: the collection first, then the declared pattern(s).
           const n = sym.args.length;
-          sym.args[n - 1] = this.resolveTerm(sym.args[n - 1]!, scope);
-          for (let i = 0; i < n - 1; i++) sym.args[i] = this.declarePattern(sym.args[i]!, 'declared', scope, keepNames);
+          const domain = this.resolveTerm(sym.args[n - 1]!, scope);
+          const patterns = sym.args.slice(0, n - 1).map((a) => this.declarePattern(a, 'declared', scope, keepNames));
+          return { ...sym, args: [...patterns, domain] };
         }
         return sym;
       });
-    } else if (value.type === 'every') {
-      value.domain = this.resolveTerm(value.domain, scope);
+      return { ...expr, value: { ...value, symbols }, with: this.resolveWiths(expr.with, scope) };
+    }
+    if (value.type === 'every') {
+      const domain = this.resolveTerm(value.domain, scope);
       const inner = new Scope(scope, declaredVars(value.body));
+      const every: Every = { ...value, domain };
       if (value.key !== undefined) {
         inner.declaredHere.add(patternName(value.key));
-        value.key = this.declarePattern(value.key, 'declared', inner, false);
+        every.key = this.declarePattern(value.key, 'declared', inner, false);
       }
       inner.declaredHere.add(patternName(value.value));
-      value.value = this.declarePattern(value.value, 'declared', inner, false);
-      this.resolveBody(value.body, inner, false);
+      every.value = this.declarePattern(value.value, 'declared', inner, false);
+      every.body = this.resolveBody(value.body, inner, false);
       this.checkUnused(inner);
-    } else if (value.type === 'call' && isAssign(value.operator) && value.args.length === 2) {
-      if (expr.negated) this.error('cannot assign vars inside negated expression', expr.location);
-      value.args[1] = this.resolveTerm(value.args[1]!, scope);
-      this.resolveWiths(expr.with, scope);
-      value.args[0] = this.declarePattern(value.args[0]!, 'assigned', scope, keepNames, true);
-      return;
-    } else {
-      expr.value = this.resolveTerm(value, scope);
+      return { ...expr, value: every, with: this.resolveWiths(expr.with, scope) };
     }
-    this.resolveWiths(expr.with, scope);
+    if (value.type === 'call' && isAssign(value.operator) && value.args.length === 2) {
+      if (expr.negated) this.error('cannot assign vars inside negated expression', expr.location);
+      const rhs = this.resolveTerm(value.args[1]!, scope);
+      const withs = this.resolveWiths(expr.with, scope);
+      const lhs = this.declarePattern(value.args[0]!, 'assigned', scope, keepNames, true);
+      return { ...expr, value: { ...value, args: [lhs, rhs] }, with: withs };
+    }
+    return { ...expr, value: this.resolveTerm(value, scope), with: this.resolveWiths(expr.with, scope) };
   }
 
   /** The left side of `:=` (or a `some … in` pattern): vars are declared, arrays/objects destructure. */
@@ -219,11 +233,9 @@ export class Resolver {
     return this.resolveTerm(t, scope);
   }
 
-  private resolveWiths(withs: With[], scope: Scope): void {
-    for (const w of withs) {
-      w.value = this.resolveTerm(w.value, scope);
-      w.target = this.resolveWithTarget(w.target, scope);
-    }
+  private resolveWiths(withs: With[], scope: Scope): With[] {
+    if (withs.length === 0) return withs;
+    return withs.map((w) => ({ ...w, value: this.resolveTerm(w.value, scope), target: this.resolveWithTarget(w.target, scope) }));
   }
 
   private resolveWithTarget(target: RefTerm, scope: Scope): RefTerm {
@@ -246,7 +258,7 @@ export class Resolver {
     return target;
   }
 
-  private resolveVar(v: VarTerm, scope: Scope): Term {
+  private resolveVar(v: VarTerm, scope: Scope, record = true): Term {
     if (v.wildcard || ROOTS.has(v.name)) return v;
     const declared = scope.lookupDeclared(v.name);
     if (declared !== undefined) {
@@ -255,10 +267,22 @@ export class Resolver {
     }
     if (!scope.isDeclaredSomewhere(v.name)) {
       const global = this.ctx.globals.get(v.name);
-      if (global !== undefined) return { type: 'ref', terms: global.terms.map((t) => ({ ...t, location: v.location })), location: v.location };
+      if (global !== undefined) {
+        const ref: RefTerm = { type: 'ref', terms: global.terms.map((t) => ({ ...t, location: v.location })), location: v.location };
+        if (record) this.noteRef(ref);
+        return ref;
+      }
     }
     if (!scope.vars.has(v.name)) scope.vars.set(v.name, { occ: 'seen', name: v.name, location: v.location, used: true });
     return v;
+  }
+
+  /** Refs into data met while resolving a rule: what the rule depends on. */
+  private refs: RefTerm[] = [];
+
+  private noteRef(ref: RefTerm): void {
+    const head = ref.terms[0];
+    if (head?.type === 'var' && head.name === 'data') this.refs.push(ref);
   }
 
   resolveTerm(t: Term, scope: Scope): Term {
@@ -266,35 +290,54 @@ export class Resolver {
       case 'var':
         return this.resolveVar(t, scope);
       case 'ref': {
-        const head = this.resolveTerm(t.terms[0]!, scope);
-        const rest = t.terms.slice(1).map((x) => this.resolveTerm(x, scope));
-        if (head.type === 'ref') return { ...t, terms: [...head.terms, ...rest] };
-        return { ...t, terms: [head, ...rest] };
+        const first = t.terms[0]!;
+        const head = first.type === 'var' ? this.resolveVar(first, scope, false) : this.resolveTerm(first, scope);
+        const rest = mapSame(t.terms, (x, i) => (i === 0 ? x : this.resolveTerm(x, scope)));
+        let out: RefTerm;
+        if (head.type === 'ref') out = { ...t, terms: [...head.terms, ...rest.slice(1)] };
+        else if (head === first && rest === t.terms) out = t;
+        else out = { ...t, terms: rest === t.terms ? [head, ...t.terms.slice(1)] : [head, ...rest.slice(1)] };
+        this.noteRef(out);
+        return out;
       }
       case 'array':
-      case 'set':
-        return { ...t, items: t.items.map((x) => this.resolveTerm(x, scope)) };
-      case 'object':
-        return { ...t, entries: t.entries.map(([k, v]) => [this.resolveTerm(k, scope), this.resolveTerm(v, scope)] as [Term, Term]) };
-      case 'call':
-        return { ...t, operator: this.resolveOperator(t.operator, scope), args: t.args.map((x) => this.resolveTerm(x, scope)) };
-      case 'templatestring':
-        return { ...t, parts: t.parts.map((p) => (p.type === 'string' ? p : this.resolveTerm(p, scope))) };
+      case 'set': {
+        const items = mapSame(t.items, (x) => this.resolveTerm(x, scope));
+        return items === t.items ? t : { ...t, items };
+      }
+      case 'object': {
+        const entries = mapSame(t.entries, (e) => {
+          const k = this.resolveTerm(e[0], scope);
+          const v = this.resolveTerm(e[1], scope);
+          return k === e[0] && v === e[1] ? e : ([k, v] as [Term, Term]);
+        });
+        return entries === t.entries ? t : { ...t, entries };
+      }
+      case 'call': {
+        const operator = this.resolveOperator(t.operator, scope);
+        this.noteRef(operator);
+        const args = mapSame(t.args, (x) => this.resolveTerm(x, scope));
+        return operator === t.operator && args === t.args ? t : { ...t, operator, args };
+      }
+      case 'templatestring': {
+        const parts = mapSame(t.parts, (p) => (p.type === 'string' ? p : this.resolveTerm(p, scope)));
+        return parts === t.parts ? t : { ...t, parts };
+      }
       case 'arraycomprehension':
       case 'setcomprehension': {
         const inner = new Scope(scope, declaredVars(t.body));
-        this.resolveBody(t.body, inner, false);
+        const body = this.resolveBody(t.body, inner, false);
         const head = this.resolveTerm(t.head, inner);
         this.checkUnused(inner);
-        return { ...t, head };
+        return { ...t, head, body };
       }
       case 'objectcomprehension': {
         const inner = new Scope(scope, declaredVars(t.body));
-        this.resolveBody(t.body, inner, false);
+        const body = this.resolveBody(t.body, inner, false);
         const key = this.resolveTerm(t.key, inner);
         const value = this.resolveTerm(t.value, inner);
         this.checkUnused(inner);
-        return { ...t, key, value };
+        return { ...t, key, value, body };
       }
       default:
         return t;
@@ -310,6 +353,18 @@ export class Resolver {
     if (global === undefined) return op;
     return { ...op, terms: [...global.terms.map((t) => ({ ...t, location: head.location })), ...op.terms.slice(1)] };
   }
+}
+
+/** `items.map(f)`, but the same array when `f` changes nothing (saves copying unchanged terms). */
+function mapSame<T>(items: T[], f: (item: T, index: number) => T): T[] {
+  let out: T[] | undefined;
+  for (let i = 0; i < items.length; i++) {
+    const x = items[i]!;
+    const y = f(x, i);
+    if (out === undefined && y !== x) out = items.slice(0, i);
+    if (out !== undefined) out.push(y);
+  }
+  return out ?? items;
 }
 
 function isAssign(op: RefTerm): boolean {

@@ -1,8 +1,8 @@
 // The tree of all rules by their path under `data`, with the checks that need the whole set of
 // rules: conflicting definitions (rego_type_error) and recursion (rego_recursion_error).
-import type { Body, Module, RefTerm, Rule, Term } from '../syntax/ast.js';
+import type { Module, RefTerm, Rule } from '../syntax/ast.js';
 import type { RegoError } from '../syntax/diagnostics.js';
-import { exprTerms, forEachClosure, groundKey, showPath, showTerm } from './terms.js';
+import { groundKey, showPath, showTerm } from './terms.js';
 
 export interface RuleEntry {
   rule: Rule;
@@ -174,8 +174,11 @@ export function checkConflicts(tree: RuleTree, names: ReadonlyMap<string, string
   return errors;
 }
 
-/** Rules that depend on themselves, directly or through other rules (OPA's checkRecursion). */
-export function checkRecursion(tree: RuleTree): RegoError[] {
+/**
+ * Rules that depend on themselves, directly or through other rules (OPA's checkRecursion).
+ * `refsOf` gives the refs into data each rule reads (recorded while resolving names).
+ */
+export function checkRecursion(tree: RuleTree, refsOf: (rule: Rule) => readonly RefTerm[]): RegoError[] {
   // One graph vertex per tree node with rules; each rule's edges are the nodes its refs read.
   const ruleDeps = new Map<RuleEntry, Set<TreeNode>>();
   const nodeDeps = new Map<TreeNode, Set<TreeNode>>();
@@ -184,13 +187,7 @@ export function checkRecursion(tree: RuleTree): RegoError[] {
     const node = tree.node(e.path)!;
     nodeOf.set(e, node);
     const deps = new Set<TreeNode>();
-    const addRef = (ref: RefTerm) => {
-      for (const d of tree.dependencies(ref)) deps.add(d);
-    };
-    for (let link: Rule | undefined = e.rule; link !== undefined; link = link.else) {
-      walkBodyRefs(link.body, addRef);
-      for (const t of headTerms(link)) walkTermRefs(t, addRef);
-    }
+    for (const ref of refsOf(e.rule)) for (const d of tree.dependencies(ref)) deps.add(d);
     ruleDeps.set(e, deps);
     let nd = nodeDeps.get(node);
     if (nd === undefined) nodeDeps.set(node, (nd = new Set()));
@@ -217,61 +214,6 @@ export function checkRecursion(tree: RuleTree): RegoError[] {
     }
   }
   return errors;
-}
-
-function headTerms(rule: Rule): Term[] {
-  const out: Term[] = [];
-  for (let i = 1; i < rule.head.ref.terms.length; i++) out.push(rule.head.ref.terms[i]!);
-  if (rule.head.key !== undefined) out.push(rule.head.key);
-  if (rule.head.value !== undefined) out.push(rule.head.value);
-  return out;
-}
-
-/** Calls `visit` for every ref (including call operators) in a body, closures included. */
-export function walkBodyRefs(body: Body, visit: (ref: RefTerm) => void): void {
-  for (const e of body) {
-    for (const t of exprTerms(e)) walkTermRefs(t, visit);
-    if (e.value.type === 'every') walkBodyRefs(e.value.body, visit);
-  }
-}
-
-export function walkTermRefs(t: Term, visit: (ref: RefTerm) => void): void {
-  switch (t.type) {
-    case 'ref':
-      visit(t);
-      for (const x of t.terms) walkTermRefs(x, visit);
-      return;
-    case 'call':
-      visit(t.operator);
-      for (const x of t.args) walkTermRefs(x, visit);
-      return;
-    case 'array':
-    case 'set':
-      for (const x of t.items) walkTermRefs(x, visit);
-      return;
-    case 'object':
-      for (const [k, v] of t.entries) {
-        walkTermRefs(k, visit);
-        walkTermRefs(v, visit);
-      }
-      return;
-    case 'templatestring':
-      for (const p of t.parts) if (p.type !== 'string') walkTermRefs(p, visit);
-      return;
-    case 'arraycomprehension':
-    case 'setcomprehension':
-      walkTermRefs(t.head, visit);
-      walkBodyRefs(t.body, visit);
-      return;
-    case 'objectcomprehension':
-      walkTermRefs(t.key, visit);
-      walkTermRefs(t.value, visit);
-      walkBodyRefs(t.body, visit);
-      return;
-    default:
-      forEachClosure(t, () => undefined);
-      return;
-  }
 }
 
 /** Tarjan's algorithm: each vertex → the set of vertices of its strongly connected component. */

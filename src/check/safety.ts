@@ -93,27 +93,34 @@ export class SafetyChecker {
 
     let remaining = body;
     const ordered: Expr[] = [];
-    const accepted: { expr: Expr; closureSafe: Set<string> }[] = [];
+    const accepted: { expr: Expr; closureSafe: ReadonlySet<string> }[] = [];
     for (;;) {
       const next: Expr[] = [];
       for (const e of remaining) {
         const outputs = this.outputVars(e, safe);
-        if (this.missingVars(e, safe, outputs).size > 0) {
+        if (this.isMissingAny(e, safe, outputs)) {
           next.push(e);
           continue;
         }
-        const closureSafe = union(safe, outputs);
-        if (hasClosures(e)) {
-          const closureUnsafe = this.closureUnsafeVars(e, closureSafe);
-          let waits = false;
-          for (const name of closureUnsafe.keys()) if (bodyVars.has(name)) waits = true;
-          if (waits) {
-            next.push(e);
-            continue;
+        let closureSafe: ReadonlySet<string> = safe;
+        const closureVars = closureOuterVars(e, bodyVars);
+        if (closureVars !== undefined) {
+          closureSafe = union(safe, outputs);
+          // Only a closure reading a var the body may still bind can have to wait.
+          let mayWait = false;
+          for (const name of closureVars) if (!closureSafe.has(name)) mayWait = true;
+          if (mayWait) {
+            const closureUnsafe = this.closureUnsafeVars(e, closureSafe);
+            let waits = false;
+            for (const name of closureUnsafe.keys()) if (bodyVars.has(name)) waits = true;
+            if (waits) {
+              next.push(e);
+              continue;
+            }
           }
         }
         ordered.push(e);
-        accepted.push({ expr: e, closureSafe });
+        accepted.push({ expr: e, closureSafe: closureVars !== undefined ? closureSafe : new Set(safe) });
         for (const v of outputs) safe.add(v);
       }
       if (next.length === 0 || next.length === remaining.length) {
@@ -151,6 +158,25 @@ export class SafetyChecker {
     for (const e of unsafe.exprs) {
       this.ctx.errors.push({ code: 'rego_unsafe_var_error', message: 'expression is unsafe', location: e.location });
     }
+  }
+
+  private isMissingAny(e: Expr, safe: ReadonlySet<string>, outputs: ReadonlySet<string>): boolean {
+    let missing = false;
+    const visit = (v: VarTerm) => {
+      if (missing || safe.has(v.name) || outputs.has(v.name)) return;
+      if (e.negated && v.wildcard) return;
+      missing = true;
+    };
+    const value = e.value;
+    if (value.type === 'some') {
+      for (const s of value.symbols) if (s.type === 'call') for (const a of s.args) forEachVar(a, visit);
+    } else if (value.type === 'every') {
+      forEachVar(value.domain, visit);
+    } else {
+      forEachVar(value, visit);
+    }
+    for (const w of e.with) if (!namesFunction(w.target, w.value)) forEachVar(w.value, visit);
+    return missing;
   }
 
   /** Vars `e` needs that are neither bound already nor bound by `e` itself. */
@@ -281,11 +307,51 @@ function isOp(op: RefTerm, name: string): boolean {
   return op.terms.length === 1 && op.terms[0]!.type === 'var' && op.terms[0]!.name === name;
 }
 
-function hasClosures(e: Expr): boolean {
-  if (e.value.type === 'every') return true;
-  let found = false;
-  for (const t of exprTerms(e)) forEachClosure(t, () => (found = true));
-  return found;
+/**
+ * For an expression holding closures (comprehensions, an every body): the vars of the enclosing
+ * body that they mention. undefined when the expression holds no closure.
+ */
+function closureOuterVars(e: Expr, bodyVars: ReadonlySet<string>): Set<string> | undefined {
+  let out: Set<string> | undefined;
+  const add = (v: VarTerm) => {
+    if (bodyVars.has(v.name)) out!.add(v.name);
+  };
+  if (e.value.type === 'every') {
+    out = new Set();
+    forEachVarDeepInBody(e.value.body, add);
+  }
+  for (const t of exprTerms(e)) {
+    forEachClosure(t, (c) => {
+      out ??= new Set();
+      forEachVarDeep(c, add);
+    });
+  }
+  return out;
+}
+
+/** Every var in a term, closures included. */
+function forEachVarDeep(t: Term, visit: (v: VarTerm) => void): void {
+  forEachVar(t, visit);
+  forEachClosure(t, (c) => {
+    if (c.type === 'objectcomprehension') {
+      forEachVarDeep(c.key, visit);
+      forEachVarDeep(c.value, visit);
+    } else if (c.type === 'arraycomprehension' || c.type === 'setcomprehension') {
+      forEachVarDeep(c.head, visit);
+    }
+    if (c.type === 'arraycomprehension' || c.type === 'setcomprehension' || c.type === 'objectcomprehension') forEachVarDeepInBody(c.body, visit);
+  });
+}
+
+function forEachVarDeepInBody(body: Body, visit: (v: VarTerm) => void): void {
+  for (const e of body) {
+    for (const t of exprTerms(e)) forEachVarDeep(t, visit);
+    if (e.value.type === 'every') {
+      if (e.value.key !== undefined) forEachVar(e.value.key, visit);
+      forEachVar(e.value.value, visit);
+      forEachVarDeepInBody(e.value.body, visit);
+    }
+  }
 }
 
 function isGenerated(v: VarTerm): boolean {

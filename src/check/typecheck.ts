@@ -5,7 +5,7 @@
 import type { Body, CallTerm, Expr, RefTerm, Rule, Term } from '../syntax/ast.js';
 import type { RegoError } from '../syntax/diagnostics.js';
 import { lookupBuiltin, typeName, type RegoType } from './builtins.js';
-import { dataPrefix, dottedName, showTerm } from './terms.js';
+import { dataPrefix, dottedName, showPath, showTerm } from './terms.js';
 
 export interface FunctionInfo {
   name: string;
@@ -28,7 +28,7 @@ export function resolveFunction(op: RefTerm, ctx: CallContext): FunctionInfo | '
     if (!data.complete) return 'unknown';
     const arity = ctx.userFunction(data.path);
     if (arity === undefined) return undefined;
-    return { name: showTerm(op), arity, result: { type: 'any' }, variadic: false };
+    return { name: showPath(data.path), arity, result: { type: 'any' }, variadic: false };
   }
   const name = dottedName(op);
   // Calls through locals (`x(1)`) are not judged here.
