@@ -512,6 +512,46 @@ function shortestDigits(f: f64): void {
   while (nd > 1 && load<u8>(DIGITS + <usize>(nd - 1)) == 0x30) nd--;
   digitCount = nd;
   digitPoint = dp;
+  // Grisu2 always round-trips but its long outputs are not always the closest digits (Go prints
+  // 0.1 + 0.2 in f64 as 0.30000000000000004, Grisu2 as ...07): redo long ones exactly.
+  if (nd >= 16) closestDigits(f < 0 ? -f : f, nd);
+}
+
+/** The n-digit decimal closest to f (> 0), from f's exact expansion, into DIGITS. */
+function closestDigits(f: f64, n: i32): void {
+  const bits = reinterpret<u64>(f);
+  const be = <i32>((bits >> 52) & 0x7ff);
+  let m = bits & 0xfffffffffffff;
+  let e: i32;
+  if (be == 0) e = -1074; else { m |= 0x10000000000000; e = be - 1075; }
+  let p = bufDigitsU64(m);
+  let len = digitsLen(p);
+  let exp10: i32 = 0;
+  if (e >= 0) { p = magMulPow(p, len, 2, e); len = magLen; }
+  else { p = magMulPow(p, len, 5, -e); len = magLen; exp10 = e; }
+  let point = <i32>len + exp10;
+  if (<i32>len <= n) {
+    memory.copy(DIGITS, p, len);
+    n = <i32>len;
+  } else {
+    memory.copy(DIGITS, p, <usize>n);
+    const next = load<u8>(p + <usize>n);
+    let up = next > 0x35;
+    if (next == 0x35) {
+      let rest = false;
+      for (let k = <usize>n + 1; k < len; k++) if (load<u8>(p + k) != 0x30) { rest = true; break; }
+      up = rest || ((load<u8>(p + <usize>n - 1) - 0x30) & 1) == 1;
+    }
+    if (up) {
+      let k = n - 1;
+      while (k >= 0 && load<u8>(DIGITS + <usize>k) == 0x39) { store<u8>(DIGITS + <usize>k, 0x30); k--; }
+      if (k >= 0) store<u8>(DIGITS + <usize>k, load<u8>(DIGITS + <usize>k) + 1);
+      else { store<u8>(DIGITS, 0x31); memory.fill(DIGITS + 1, 0x30, <usize>(n - 1)); point++; }
+    }
+  }
+  while (n > 1 && load<u8>(DIGITS + <usize>(n - 1)) == 0x30) n--;
+  digitCount = n;
+  digitPoint = point;
 }
 
 /** Go's strconv 'g' with the shortest precision (the way OPA prints computed floats). */
@@ -740,4 +780,33 @@ function decimalResultMax(neg: bool, mag: usize, len: usize, exp: i32, maxDigits
   }
   const f = digitsToF64(mag, len, exp);
   return newNumRaw(N_FLOAT, t, o, reinterpret<i64>(neg ? -f : f));
+}
+
+function magMulPow(p: usize, n: usize, base: u32, times: i32): usize {
+  // Multiplies by base^times in chunks that keep magMulSmall's factor below 2^31.
+  const chunk: i32 = base == 2 ? 30 : (base == 5 ? 13 : 9);
+  let r = p;
+  magLen = n;
+  while (times > 0) {
+    const k = times > chunk ? chunk : times;
+    let f: u32 = 1;
+    for (let i = 0; i < k; i++) f *= base;
+    r = magMulSmall(r, magLen, f);
+    times -= k;
+  }
+  return r;
+}
+
+/** Sign of (f - digits * 10^exp10) computed exactly, for a finite f > 0. */
+export function compareF64ToDecimal(f: f64, digits: usize, n: usize, exp10: i32): i32 {
+  const bits = reinterpret<u64>(f);
+  const be = <i32>((bits >> 52) & 0x7ff);
+  let m = bits & 0xfffffffffffff;
+  let e: i32;
+  if (be == 0) e = -1074; else { m |= 0x10000000000000; e = be - 1075; }
+  let l = bufDigitsU64(m), ln = digitsLen(l);
+  let r = magTrim(digits, n), rn = magLen;
+  if (e >= 0) { l = magMulPow(l, ln, 2, e); ln = magLen; } else { r = magMulPow(r, rn, 2, -e); rn = magLen; }
+  if (exp10 >= 0) { r = magMulPow(r, rn, 10, exp10); rn = magLen; } else { l = magMulPow(l, ln, 10, -exp10); ln = magLen; }
+  return magCompare(l, ln, r, rn);
 }

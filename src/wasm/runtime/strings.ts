@@ -4,7 +4,7 @@ import { alloc } from "./alloc";
 import { bufAscii, bufByte, bufBytes, bufNew, bufReserve, bufU64, bufI64 } from "./buf";
 import { builtinError, typeError } from "./errors";
 import { utf8Encode, writeQuoted, writeRego } from "./json";
-import { intOk, numToI64, writeF64, writeNumberCanonical, isNum, numF64 } from "./numbers";
+import { compareF64ToDecimal, intOk, numToI64, writeF64, writeNumberCanonical, isNum, numF64 } from "./numbers";
 import {
   FALSE_V, TRUE_V, N_BIG, N_FLOAT, N_INT, T_ARR, T_NUM, T_OBJ, T_SET, T_STR, arrGet, arrLen, arrayPush,
   boolValue, newArray, newInt, newString, newStringCopy, numInt, numKind, numText, numTextLen, sortedView,
@@ -707,7 +707,14 @@ function fmtFloatFixed(t: usize, f: f64, verb: u32, prec: i32): void {
       if (next == 0x35) {
         let rest = false;
         for (let k = rkeep + 1; k < rn; k++) if (load<u8>(r + <usize>k) != 0x30) { rest = true; break; }
-        roundUp = rest || (rkeep > 0 && ((load<u8>(r + <usize>(rkeep - 1)) - 0x30) & 1) == 1);
+        if (!rest) {
+          // The shortest digits end in a 5 exactly here: the double itself lies above, below or
+          // on that decimal; Go rounds the exact binary value, half to even only on a true tie.
+          const c = compareF64ToDecimal(a, r, <usize>rn, rpoint - rn);
+          rest = c > 0;
+          if (c < 0) { roundUp = false; }
+          else roundUp = rest || (rkeep > 0 && ((load<u8>(r + <usize>(rkeep - 1)) - 0x30) & 1) == 1);
+        } else roundUp = true;
       }
       rn = rkeep;
       if (roundUp) {
