@@ -1,6 +1,6 @@
 // Host builtins against OPA's answers: every conformance case that reduces to one direct call.
 import { describe, expect, it } from 'vitest';
-import { createHostBuiltins, HOST_BUILTIN_NAMES } from '../src/builtins/index.js';
+import { createHostBuiltins, HOST_BUILTIN_NAMES, hostResultValue } from '../src/builtins/index.js';
 import { collectDirectCases, type DirectCase } from './builtins-cases.js';
 
 const FIXED_NOW = 1_700_000_000_123_456_789n;
@@ -21,7 +21,8 @@ const FAMILIES: { folders: string[]; prefixes: string[]; min: number }[] = [
 
 function run(c: DirectCase) {
   const builtins = createHostBuiltins({ strict: c.expect.kind === 'error' && c.expect.strict, now: () => FIXED_NOW });
-  const impl = builtins[c.builtin];
+  const raw = builtins[c.builtin];
+  const impl = raw && ((...args: unknown[]) => hostResultValue(raw(...args)));
   expect(impl, `${c.builtin} is implemented`).toBeDefined();
   const e = c.expect;
   switch (e.kind) {

@@ -1,10 +1,10 @@
 // time.* host builtins: Go layouts, zones, calendar arithmetic and the pinned clock.
 import { describe, expect, it } from 'vitest';
-import { createHostBuiltins } from '../src/builtins/index.js';
+import { createHostBuiltins, hostResultValue } from '../src/builtins/index.js';
 
 const PINNED = 1_700_000_000_000_000_000n;
 const b = createHostBuiltins({ now: () => PINNED, strict: true });
-const call = (name: string, ...args: unknown[]) => b[name]!(...args);
+const call = (name: string, ...args: unknown[]) => hostResultValue(b[name]!(...args));
 const SEC = 1_000_000_000;
 
 describe('time parsing', () => {
@@ -33,6 +33,20 @@ describe('time parsing', () => {
     expect(call('time.parse_duration_ns', '0')).toBe(0);
     expect(() => call('time.parse_duration_ns', '10')).toThrow('missing unit');
     expect(() => call('time.parse_duration_ns', '1d')).toThrow('unknown unit');
+  });
+});
+
+describe('exact nanoseconds', () => {
+  it('hands timestamps beyond 2^53 to the SDK as exact JSON text', () => {
+    const raw = b['time.parse_rfc3339_ns']!('2262-04-11T23:47:16.854775807-00:00');
+    expect(raw).toBeInstanceOf(ArrayBuffer);
+    expect(new TextDecoder().decode(raw as ArrayBuffer)).toBe('9223372036854775807');
+    expect(b['time.parse_rfc3339_ns']!('1970-01-01T00:00:01Z')).toBe(SEC);
+  });
+  it('keeps units exact too', () => {
+    const raw = createHostBuiltins({})['units.parse']!('10Ei');
+    expect(new TextDecoder().decode(raw as ArrayBuffer)).toBe('11529215046068469760');
+    expect(createHostBuiltins({})['units.parse']!('0.0000005M')).toBe(0.5);
   });
 });
 
@@ -92,7 +106,7 @@ describe('time.now_ns', () => {
     expect(() => createHostBuiltins({})['time.now_ns']!()).toThrow(
       'eval_builtin_error: time.now_ns: not allowed in governed evaluation (nondeterministic)',
     );
-    const now = createHostBuiltins({ allowNondeterministic: true })['time.now_ns']!() as number;
+    const now = hostResultValue(createHostBuiltins({ allowNondeterministic: true })['time.now_ns']!()) as number;
     expect(Math.abs(now / 1e6 - Date.now())).toBeLessThan(60_000);
   });
 });

@@ -165,3 +165,59 @@ export function toSet<T>(values: T[]): T[] {
 export function utf8(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('utf8');
 }
+
+/**
+ * A number whose exact decimal text matters (beyond a double's 17 digits, e.g. ns timestamps or
+ * 10Ei). The registry hands results containing one to the SDK as raw JSON text, which the SDK
+ * passes to the Wasm JSON parser unchanged, so no digit is lost.
+ */
+export class RawNumber {
+  constructor(readonly text: string) {}
+  toJSON(): number {
+    return Number(this.text);
+  }
+}
+
+/** An integer result: a plain number when a double holds it exactly, else its exact text. */
+export function exactInteger(value: bigint): number | RawNumber {
+  const n = Number(value);
+  return Number.isSafeInteger(n) ? n : new RawNumber(value.toString());
+}
+
+/** A decimal mantissa × 10^exponent, as a number when its JSON text is exact, else raw. */
+export function exactDecimal(mantissa: bigint, exponent: number): number | RawNumber {
+  const negative = mantissa < 0n;
+  let digits = (negative ? -mantissa : mantissa).toString();
+  let text: string;
+  if (exponent >= 0) text = digits + '0'.repeat(exponent);
+  else {
+    const point = digits.length + exponent;
+    if (point <= 0) digits = '0'.repeat(1 - point) + digits;
+    const at = digits.length + exponent;
+    text = `${digits.slice(0, at)}.${digits.slice(at)}`.replace(/\.?0+$/, '');
+  }
+  text = text.replace(/^0+(?=\d)/, '');
+  if (negative && text !== '0') text = `-${text}`;
+  const n = Number(text);
+  return String(n) === text ? n : new RawNumber(text);
+}
+
+export function containsRaw(value: unknown): boolean {
+  if (value instanceof RawNumber) return true;
+  if (Array.isArray(value)) return value.some(containsRaw);
+  if (value && typeof value === 'object') return Object.values(value).some(containsRaw);
+  return false;
+}
+
+/** JSON text with RawNumbers written as their exact digits. */
+export function rawJsonText(value: unknown): string {
+  if (value instanceof RawNumber) return value.text;
+  if (Array.isArray(value)) return `[${value.map(rawJsonText).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${JSON.stringify(k)}:${rawJsonText(v)}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

@@ -10,7 +10,7 @@ import {
   timingSafeEqual,
   type KeyObject,
 } from 'node:crypto';
-import { type BuiltinContext, type BuiltinFamily, fail, str } from './common.js';
+import { type BuiltinContext, type BuiltinFamily, exactInteger, fail, str } from './common.js';
 import { decodeBase64Go } from './encoding.js';
 
 // --- a small DER reader, enough for names and certificate requests ------------------------
@@ -188,7 +188,7 @@ function certificateObject(cert: X509Certificate): Record<string, unknown> {
     RawTBSCertificate: Buffer.from(der.subarray(tbs!.offset, tbs!.end)).toString('base64'),
     RawSubjectPublicKeyInfo: Buffer.from(der.subarray(spki.offset, spki.end)).toString('base64'),
     Version: version,
-    SerialNumber: Number(BigInt(`0x${cert.serialNumber}`)),
+    SerialNumber: exactInteger(BigInt(`0x${cert.serialNumber}`)),
     Issuer: issuer,
     Subject: subject,
     NotBefore: goTime(new Date(cert.validFrom)),

@@ -5,7 +5,7 @@
 // invalid input ("eval_builtin_error: <name>: …") makes the expression undefined unless `strict`
 // is set. Nondeterministic builtins are refused unless `allowNondeterministic` is set.
 import { createHash } from 'node:crypto';
-import { type BuiltinContext, type BuiltinFamily, BuiltinError } from './common.js';
+import { type BuiltinContext, type BuiltinFamily, BuiltinError, containsRaw, rawJsonText } from './common.js';
 import { unitsBuiltins } from './units.js';
 import { regexBuiltins } from './regex.js';
 import { globBuiltins } from './glob.js';
@@ -20,7 +20,16 @@ import { timeBuiltins } from './time.js';
 import { graphqlBuiltins } from './graphql.js';
 import { awsBuiltins } from './aws.js';
 
-export { BuiltinError } from './common.js';
+export { BuiltinError, RawNumber } from './common.js';
+
+/**
+ * A host builtin's result as JSON: results with numbers beyond a double's precision come back as
+ * an ArrayBuffer of JSON text (the SDK loads such a buffer as-is); this reads either form.
+ */
+export function hostResultValue(result: unknown): unknown {
+  if (result instanceof ArrayBuffer) return JSON.parse(new TextDecoder().decode(result));
+  return result;
+}
 
 export interface HostBuiltinOptions {
   /** The pinned clock: ns since the epoch. time.now_ns is deterministic (and allowed) with it. */
@@ -104,7 +113,10 @@ export function createHostBuiltins(options: HostBuiltinOptions = {}): Record<str
         throw new Error(`eval_builtin_error: ${name}: not allowed in governed evaluation (nondeterministic)`);
       }
       try {
-        return impl(ctx, ...args);
+        const value = impl(ctx, ...args);
+        // exact digits survive only as raw JSON text (see RawNumber)
+        if (containsRaw(value)) return new TextEncoder().encode(rawJsonText(value)).buffer;
+        return value;
       } catch (error) {
         if (error instanceof BuiltinError) {
           if (error.kind === 'type') throw new Error(`eval_type_error: ${name}: ${error.message}`);

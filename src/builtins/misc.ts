@@ -3,6 +3,7 @@ import {
   type BuiltinContext,
   type BuiltinFamily,
   type Json,
+  exactInteger,
   fail,
   int,
   isObject,
@@ -54,7 +55,7 @@ function uuidParse(value: unknown): Record<string, unknown> | undefined {
       (BigInt((b[4]! << 8) | b[5]!) << 32n) |
       (BigInt(((b[6]! << 8) | b[7]!) & 0xfff) << 48n);
     const since = t - GREGORIAN_OFFSET;
-    out.time = Number((since / 10_000_000n) * 1_000_000_000n + (since % 10_000_000n) * 100n);
+    out.time = exactInteger((since / 10_000_000n) * 1_000_000_000n + (since % 10_000_000n) * 100n);
     out.clocksequence = ((b[8]! << 8) | b[9]!) & 0x3fff;
     const node = b.slice(10);
     out.nodeid = node.map((x) => x.toString(16).padStart(2, '0')).join('-');

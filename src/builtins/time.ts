@@ -1,6 +1,6 @@
 // time.*: nanosecond timestamps (int64 range, as OPA), Go layouts for parse/format, IANA zones
 // through Intl. time.now_ns reads the evaluation's clock (the pinned clock when govern pins one).
-import { type BuiltinContext, type BuiltinFamily, fail, int, num, str, typeFail, typeName } from './common.js';
+import { type BuiltinContext, type BuiltinFamily, type RawNumber, exactInteger, fail, int, num, str, typeFail, typeName } from './common.js';
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -22,9 +22,9 @@ function toNs(value: number): bigint {
   return ns;
 }
 
-function checkRange(ns: bigint): number {
+function checkRange(ns: bigint): number | RawNumber {
   if (ns < INT64_MIN || ns > INT64_MAX) fail('time outside of valid range');
-  return Number(ns);
+  return exactInteger(ns);
 }
 
 function validateZone(zone: string): string {
@@ -450,7 +450,7 @@ const DURATION_UNITS: Record<string, bigint> = {
 };
 
 /** Go's time.ParseDuration. */
-function parseDuration(s: string): number {
+function parseDuration(s: string): number | RawNumber {
   const invalid = (): never => fail(`time: invalid duration ${JSON.stringify(s)}`);
   let rest = s;
   let negative = false;
@@ -477,12 +477,12 @@ function parseDuration(s: string): number {
     rest = rest.slice(m![0].length);
   }
   if (total > INT64_MAX) fail(`time: invalid duration ${JSON.stringify(s)}`);
-  return Number(negative ? -total : total);
+  return exactInteger(negative ? -total : total);
 }
 
 // --- builtins ------------------------------------------------------------------------------------
 
-function addDate(ns: bigint, years: number, months: number, days: number): number {
+function addDate(ns: bigint, years: number, months: number, days: number): number | RawNumber {
   const ms = Number(ns >= 0n ? ns / NS_PER_MS : -((-ns + NS_PER_MS - 1n) / NS_PER_MS));
   const subMs = ns - BigInt(ms) * NS_PER_MS;
   const d = new Date(ms);
@@ -534,9 +534,9 @@ function diff(a: Moment, b: Moment): number[] {
   return [year, month, day, hour, min, sec];
 }
 
-function nowNs(ctx: BuiltinContext): number {
-  if (!ctx.cache.has('time.now_ns')) ctx.cache.set('time.now_ns', Number(ctx.now()));
-  return ctx.cache.get('time.now_ns') as number;
+function nowNs(ctx: BuiltinContext): number | RawNumber {
+  if (!ctx.cache.has('time.now_ns')) ctx.cache.set('time.now_ns', exactInteger(ctx.now()));
+  return ctx.cache.get('time.now_ns') as number | RawNumber;
 }
 
 export const timeBuiltins: BuiltinFamily = {

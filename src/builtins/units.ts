@@ -1,7 +1,7 @@
 // units.parse and units.parse_bytes: resource strings such as "10Ki", "1.5G", "300MiB".
 // Amounts are multiplied in exact decimal (BigInt mantissa and power of ten) so that e.g.
 // "0.0000005M" is exactly 0.5, as OPA's big.Float arithmetic gives.
-import { type BuiltinFamily, fail, str } from './common.js';
+import { type BuiltinFamily, type RawNumber, exactDecimal, exactInteger, fail, str } from './common.js';
 
 const K = 1000n;
 const KI = 1024n;
@@ -46,19 +46,19 @@ function parseDecimal(amount: string): Decimal | undefined {
   return { mantissa, exponent };
 }
 
-function toNumber(d: Decimal, truncate: boolean): number {
+function toNumber(d: Decimal, truncate: boolean): number | RawNumber {
   if (d.mantissa === 0n) return 0;
   const digits = d.mantissa.toString().replace('-', '').length;
   if (!Number.isFinite(d.exponent) || d.exponent + digits > 400) fail('exponent too large');
   if (truncate && d.exponent < 0) {
     if (-d.exponent > digits + 1) return 0;
-    return Number(d.mantissa / 10n ** BigInt(-d.exponent));
+    return exactInteger(d.mantissa / 10n ** BigInt(-d.exponent));
   }
   if (d.exponent + digits < -400) return 0;
-  return Number(`${d.mantissa}e${d.exponent}`);
+  return exactDecimal(d.mantissa, d.exponent);
 }
 
-function parseUnits(raw: unknown): number {
+function parseUnits(raw: unknown): number | RawNumber {
   const s = str(raw, 1).replaceAll('"', '');
   if (s.includes(' ')) fail('spaces not allowed in resource strings');
   const split = splitAmount(s);
@@ -73,7 +73,7 @@ function parseUnits(raw: unknown): number {
   return toNumber({ mantissa: decimal.mantissa * factor, exponent: decimal.exponent }, false);
 }
 
-function parseBytes(raw: unknown): number {
+function parseBytes(raw: unknown): number | RawNumber {
   const s = str(raw, 1).replaceAll('"', '').toLowerCase();
   if (s.includes(' ')) fail('spaces not allowed in resource strings');
   const split = splitAmount(s);
