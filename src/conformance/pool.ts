@@ -26,16 +26,25 @@ export async function runCasesInPool(cases: ConformanceCase[], options: PoolOpti
 
   const runLane = async (): Promise<void> => {
     let worker: Worker | undefined;
-    const fresh = (): Worker => {
-      const w = new Worker(WORKER_URL);
-      w.unref();
-      return w;
-    };
+    // A new worker, once it has loaded the compiler (its start-up does not count against a case).
+    const fresh = (): Promise<Worker> =>
+      new Promise((resolve, reject) => {
+        const w = new Worker(WORKER_URL);
+        w.unref();
+        const onMessage = (msg: { ready?: boolean }): void => {
+          if (!msg.ready) return;
+          w.off('message', onMessage);
+          w.off('error', reject);
+          resolve(w);
+        };
+        w.on('message', onMessage);
+        w.once('error', reject);
+      });
     try {
       while (next < cases.length) {
         const index = next++;
         const c = cases[index]!;
-        worker ??= fresh();
+        worker ??= await fresh();
         const w = worker;
         const result = await new Promise<CaseResult>((resolve) => {
           const finish = (r: CaseResult, broken: boolean): void => {

@@ -71,6 +71,16 @@ export function readRuntime(): Uint8Array {
   throw new LinkError('runtime.wasm not found (run `npm run build` first)');
 }
 
+/** Reads and parses the runtime once, so the first compile in a process is not slower than the rest. */
+export function warmUpLinker(): void {
+  const m = binaryen.readBinaryWithFeatures(readRuntime(), binaryen.Features.All);
+  try {
+    memoryName(m);
+  } finally {
+    m.dispose();
+  }
+}
+
 /** Every statement of a block tree, depth first. */
 function* walkStmts(blocks: Block[]): Generator<Stmt> {
   for (const block of blocks) {
