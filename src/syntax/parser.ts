@@ -111,7 +111,6 @@ class Parser {
   regoV1Compatible: boolean;
 
   constructor(
-    readonly src: string,
     readonly file: string,
     tokens: Token[],
     readonly v1: boolean,
@@ -1206,9 +1205,8 @@ class Parser {
       const s = this.save();
       try {
         const expr = this.parseLiteral(0);
-        if (!(expr.value.type === 'set' && !expr.negated && expr.with.length === 0) && expr.value.type !== 'object') {
-          return [expr];
-        }
+        // A set literal is always true, so `p if { x }` means a body holding x, as in OPA.
+        if (expr.value.type !== 'set') return [expr];
       } catch (e) {
         if (e !== FAIL) throw e;
       }
@@ -1697,7 +1695,6 @@ function attachAnnotations(
   statements: StatementRef[],
   module: Module,
   errors: RegoError[],
-  src: string,
 ): void {
   for (const block of blocks) {
     const text = block.comments.map((c) => (c.text.startsWith(' ') ? c.text.slice(1) : c.text)).join('\n') + '\n';
@@ -1753,7 +1750,6 @@ function attachAnnotations(
     module.annotations.push(annotation);
     if (target.node.kind === 'rule') (target.node.rule.annotations ??= []).push(annotation);
   }
-  void src;
 }
 
 // ---- entry points ---------------------------------------------------------------------------
@@ -1762,7 +1758,7 @@ function attachAnnotations(
 export function parseModule(source: string, file: string, options: ParseOptions = {}): ParseResult<Module> {
   const regoVersion = options.regoVersion ?? 'v1';
   const { tokens, comments } = lex(source);
-  const p = new Parser(source, file, tokens, regoVersion === 'v1');
+  const p = new Parser(file, tokens, regoVersion === 'v1');
   const module: Module = {
     file,
     regoVersion,
@@ -1816,19 +1812,18 @@ export function parseModule(source: string, file: string, options: ParseOptions 
   if (p.regoV1Compatible) p.checkRules();
   const errors = p.errors;
   if (errors.length === 0) {
-    attachAnnotations(metadataBlocks(comments, file), statements, module, errors, source);
+    attachAnnotations(metadataBlocks(comments, file), statements, module, errors);
   }
   if (errors.length > 0 || module.package === undefined) {
     return { errors: sortErrors(errors) };
   }
-  // Wildcard-numbered indexes: bodies were numbered as parsed; nothing else to fix up.
   return { value: module, errors: [] };
 }
 
 /** Parses a query (`x = data.p; y := x + 1`): expressions separated by `;` or newlines. */
 export function parseQuery(source: string, file = 'query', options: ParseOptions = {}): ParseResult<Query> {
   const { tokens } = lex(source);
-  const p = new Parser(source, file, tokens, (options.regoVersion ?? 'v1') === 'v1');
+  const p = new Parser(file, tokens, (options.regoVersion ?? 'v1') === 'v1');
   const body: Body = [];
   if (p.atEOF()) {
     p.error({ file, row: 1, col: 1, offset: 0, length: 0 }, 'empty query');
