@@ -1,8 +1,9 @@
 // Compile-time checks of parsed Rego (OPA's compiler stages up to type checking), and the
 // normalised AST that later stages (planner, code generator) rely on.
 //
-// What the returned AST guarantees (same shapes as src/syntax/ast.ts, new objects; the input
-// modules are never modified):
+// What the returned AST guarantees (same shapes as src/syntax/ast.ts; the input modules are never
+// modified; unchanged leaf terms and Location objects are shared with the input, so treat both
+// as immutable):
 // - Names are resolved. A var that names a rule of the module's package or an import alias is
 //   replaced by the absolute ref: inside `package a.b`, `p` is data.a.b.p, `p[x].y` is
 //   data.a.b.p[x].y, `f(1)` calls data.a.b.f; with `import data.lib as l`, `l.g(x)` calls
@@ -15,6 +16,11 @@
 //   rule: a name used in a comprehension or `every` body that is also used in the enclosing body
 //   is the same variable (closure); a redeclaration in a nested body has a different name.
 //   Function arguments keep their names; wildcards keep their `$wildcardN` names.
+//   One exception: a `with` value naming a builtin (`with time.now_ns as opa.runtime`) is a ref
+//   whose head var is the builtin's first name segment, not a local.
+// - Calls: an expression that is a call may pass one argument more than the function's arity
+//   (the output, `count(xs, n)`); nested calls pass exactly the arity. Arity and result type of a
+//   builtin: builtinSignature(name) / lookupBuiltin(name) (builtins.ts).
 // - Every body (rule bodies, else bodies, comprehension bodies, every bodies, the query) is
 //   reordered so that, evaluated left to right, each expression's inputs are bound by earlier
 //   expressions (OPA's safety reordering). Expr.index keeps the source position.
