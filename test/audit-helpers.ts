@@ -3,6 +3,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair } from 'jose';
+import { expect } from 'vitest';
+import { generateKeys } from '../src/artifact/keys.js';
+import { writeBundle } from '../src/bundle/bundle.js';
+import { pinBundles } from '../src/bundle/pins.js';
+import { compilePolicy } from '../src/wasm/compile.js';
 import { main } from '../src/cli/main.js';
 
 export async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -44,3 +49,30 @@ export async function writeKeyFiles(dir: string): Promise<{ keyFile: string; jwk
   writeFileSync(jwksFile, JSON.stringify({ keys: [pub] }));
   return { keyFile, jwksFile, privateJwk: priv };
 }
+
+export const GATE_POLICY = `package gate
+
+# Only echo and false may run, and never with the word "forbidden".
+default decision := false
+
+decision if {
+	input.action == "shell.exec"
+	input.resource in {"echo", "false"}
+	not "forbidden" in input.args.argv
+}
+`;
+
+/** A pinned bundle of GATE_POLICY and a signing key, in a fresh folder. */
+export async function gateFixture(policy = GATE_POLICY) {
+  const dir = tempDir('govern-run-');
+  const compiled = compilePolicy([{ file: 'gate.rego', text: policy }], { entrypoints: ['gate/decision'] });
+  expect(compiled.errors).toEqual([]);
+  const bundle = join(dir, 'gate.tar.gz');
+  writeFileSync(bundle, writeBundle({ wasm: compiled.wasm!, entrypoints: ['gate/decision'] }));
+  pinBundles(join(dir, 'govern.lock'), [bundle]);
+  const keys = await generateKeys();
+  const key = join(dir, 'key.jwk');
+  writeFileSync(key, JSON.stringify(keys.privateJwk));
+  return { dir, bundle, key, log: join(dir, 'audit.log'), jwks: keys.publicJwks };
+}
+

@@ -4,41 +4,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { generateKeys } from '../src/artifact/keys.js';
-import { writeBundle } from '../src/bundle/bundle.js';
-import { pinBundles } from '../src/bundle/pins.js';
-import { compilePolicy } from '../src/wasm/compile.js';
 import { readLogLines, verifyLogFile, type AuditRecord } from '../src/audit/index.js';
-import { tempDir } from './audit-helpers.js';
+import { gateFixture } from './audit-helpers.js';
 
 const root = join(import.meta.dirname, '..');
 const cli = join(root, 'dist/cli/main.js');
-
-export const GATE_POLICY = `package gate
-
-# Only echo and false may run, and never with the word "forbidden".
-default decision := false
-
-decision if {
-	input.action == "shell.exec"
-	input.resource in {"echo", "false"}
-	not "forbidden" in input.args.argv
-}
-`;
-
-/** A pinned bundle of GATE_POLICY and a signing key, in a fresh folder. */
-export async function gateFixture() {
-  const dir = tempDir('govern-run-');
-  const compiled = compilePolicy([{ file: 'gate.rego', text: GATE_POLICY }], { entrypoints: ['gate/decision'] });
-  expect(compiled.errors).toEqual([]);
-  const bundle = join(dir, 'gate.tar.gz');
-  writeFileSync(bundle, writeBundle({ wasm: compiled.wasm!, entrypoints: ['gate/decision'] }));
-  pinBundles(join(dir, 'govern.lock'), [bundle]);
-  const keys = await generateKeys();
-  const key = join(dir, 'key.jwk');
-  writeFileSync(key, JSON.stringify(keys.privateJwk));
-  return { dir, bundle, key, log: join(dir, 'audit.log'), jwks: keys.publicJwks };
-}
 
 function govern(args: string[], cwd: string) {
   return spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', env: { ...process.env, GOVERN_SUBJECT: 'ci-bot' } });

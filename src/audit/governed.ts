@@ -23,6 +23,8 @@ export interface WithAuditOptions {
   revocations?: RevocationSource;
   /** Keep the request itself in the audit record (default true): `govern replay` needs it. */
   recordRequest?: boolean;
+  /** Where the decisions come from (bundle path, entrypoint), kept with each record for `govern replay`. */
+  source?: { bundle?: string; entrypoint?: string };
 }
 
 /** The body of a decision record in the audit log. */
@@ -32,6 +34,8 @@ export interface DecisionAuditBody {
   request?: JsonValue;
   /** The issued artifact's claims, on allow (not the token itself: it is a bearer credential). */
   claims?: JsonValue;
+  /** The bundle path and entrypoint the governor used. */
+  source?: { bundle?: string; entrypoint?: string };
 }
 
 /** Reads the (already signature-checked) claims of a compact JWS without verifying again. */
@@ -126,6 +130,7 @@ export function withAudit(governor: Governor, store: AuditStore, options: WithAu
       }
     }
     if (decision.claims) body.claims = decision.claims as unknown as JsonValue;
+    if (options.source) body.source = options.source;
     try {
       await store.append({
         kind: 'decision',

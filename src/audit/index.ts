@@ -1,7 +1,7 @@
 // The audit stage: tamper-evident decision log, signed checkpoints, proofs and lineage.
 export { canonicalJson, sha256Hex, type JsonValue } from './canonical.js';
 export { GENESIS_HASH, recordHash, sealRecord, type AuditEntry, type AuditRecord } from './record.js';
-export { FileAuditStore, AuditUnavailableError, checkpointsPath, type AuditStore, type FileAuditStoreOptions } from './store.js';
+export { FileAuditStore, MemoryAuditStore, AuditUnavailableError, checkpointsPath, type AuditStore, type FileAuditStoreOptions } from './store.js';
 export {
   createCheckpointSigner,
   decodeCheckpoint,

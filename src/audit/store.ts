@@ -344,3 +344,44 @@ async function syncDirectory(dir: string): Promise<void> {
     // some file systems cannot fsync a directory; the file's own fsync still holds
   }
 }
+
+/** An audit store in memory (tests, `govern replay`'s dry runs): same chain, nothing durable. */
+export class MemoryAuditStore implements AuditStore {
+  private readonly lines: string[] = [];
+  private readonly records: AuditRecord[] = [];
+  private readonly heads: string[] = [];
+  private readonly frontier = new MerkleFrontier();
+
+  constructor(private readonly options: { signer?: CheckpointSigner; now?: () => Date } = {}) {}
+
+  async append(entry: AuditEntry): Promise<AuditRecord> {
+    const prev = this.records.at(-1)?.hash ?? GENESIS_HASH;
+    const { record, line } = sealRecord(entry, this.records.length + 1, prev, (this.options.now?.() ?? new Date()).toISOString());
+    this.records.push(record);
+    this.lines.push(line);
+    this.frontier.add(leafHash(line));
+    return record;
+  }
+
+  async read(): Promise<AuditRecord[]> {
+    return [...this.records];
+  }
+
+  async checkpoint(): Promise<string> {
+    if (!this.options.signer) throw new Error('this audit store has no checkpoint signing key');
+    const jws = await this.options.signer.sign({ size: this.records.length, root: this.frontier.root().toString('hex'), time: (this.options.now?.() ?? new Date()).toISOString() });
+    this.heads.push(jws);
+    return jws;
+  }
+
+  async checkpoints(): Promise<string[]> {
+    return [...this.heads];
+  }
+
+  /** The log as a file would hold it. */
+  text(): string {
+    return this.lines.map((l) => `${l}\n`).join('');
+  }
+
+  async close(): Promise<void> {}
+}

@@ -12,6 +12,7 @@ import { registerAudit } from './commands/audit.js';
 import { registerLineage } from './commands/lineage.js';
 import { registerTest } from './commands/test.js';
 import { registerRun } from './commands/run.js';
+import { registerReplay } from './commands/replay.js';
 import { registerKeys } from './commands/keys.js';
 import { registerPin } from './commands/pin.js';
 import { registerAuthorize } from './commands/authorize.js';
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerLineage(program);
   registerTest(program);
   registerRun(program);
+  registerReplay(program);
   registerKeys(program);
   registerPin(program);
   registerAuthorize(program);

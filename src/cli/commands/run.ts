@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
 import type { JWK } from 'jose';
+import { fileStateStores } from '../../artifact/replay.js';
 import { verifyArtifact } from '../../artifact/verify.js';
 import { bundleEntrypoints, readBundle } from '../../bundle/bundle.js';
 import { defaultPinsPath, isHashPinned, readPins } from '../../bundle/pins.js';
@@ -19,6 +20,7 @@ import {
   FileAuditStore,
   createCheckpointSigner,
   loadPrivateKey,
+  lineageRevocations,
   withAudit,
   type CheckpointSigner,
 } from '../../audit/index.js';
@@ -41,6 +43,7 @@ export interface RunOptions {
   checkpointEvery?: number;
   auditKey?: string;
   ttl?: number;
+  stateDir: string;
 }
 
 /** A digest of the environment variables (names and values), so the artifact binds the environment without revealing it. */
@@ -131,7 +134,9 @@ export async function governedRun(argv: string[], opts: RunOptions): Promise<num
     signingKey: keyText,
     ttlSeconds: opts.ttl,
   });
-  const governor = withAudit(inner, store);
+  // Revocations (`govern revoke`) count for the whole line: a revoked ancestor revokes this run.
+  const { revocations, replay } = fileStateStores(opts.stateDir);
+  const governor = withAudit(inner, store, { revocations, source: { bundle: resolve(bundle), entrypoint } });
   try {
     const request = runRequest(argv, { subject, action: opts.action, parent });
     const decision = await governor.authorize(request);
@@ -144,6 +149,8 @@ export async function governedRun(argv: string[], opts: RunOptions): Promise<num
       jwks: publicJwksOf(keyText),
       isBundlePinned: (sha) => (existsSync(pinsPath) && isHashPinned(readPins(pinsPath), sha)) || (opts.allowUnpinned === true && sha === decision.record.bundle_sha256),
       environment: inner.status().environment_sha256,
+      revocations: lineageRevocations(revocations, store),
+      replay,
     });
     if (!check.ok) {
       await store
@@ -190,6 +197,7 @@ export function registerRun(program: Command): void {
       return n;
     })
     .option('--log <file>', 'the audit log (default: $GOVERN_AUDIT_LOG or .govern/audit.log)')
+    .option('--state-dir <dir>', 'folder with the revocation list and the single-use store (as for govern revoke)', '.govern')
     .option('--audit-key <file>', 'Ed25519 key that signs audit checkpoints')
     .option('--checkpoint-every <n>', 'sign a checkpoint every N records (with --audit-key)', (v) => {
       const n = Number(v);
