@@ -129,7 +129,7 @@ export interface CompiledCase {
 }
 
 export function compileCase(c: ConformanceCase): CompiledCase | { error: { code: string; message: string } } {
-  const sources = (c.modules ?? []).map((text, i) => ({ file: `module-${i}.rego`, text }));
+  const sources = (c.modules ?? []).map((text, i) => ({ file: `test-${i}.rego`, text }));
   const result = compilePolicy(sources, {
     entrypoints: [],
     queries: [{ name: QUERY_ENTRYPOINT, text: c.query ?? '' }],

@@ -19,6 +19,25 @@ export interface StaticLayout {
   stringBytes(index: number): { ptr: number; len: number };
   /** Address of the NUL-terminated `file:row:col` text of a location. */
   location(where: Where): number;
+  /** Address of a NUL-terminated text registered with the linker before code generation. */
+  text(value: string): number;
+}
+
+/**
+ * The full abort message of a conflicting complete rule or function (OPA's wording, naming the
+ * rule), or undefined outside a rule. Registered as static text by the linker.
+ */
+export function conflictMessage(
+  files: string[],
+  path: string[] | undefined,
+  stmt: { where?: Where; conflict?: 'rule' | 'function' },
+): string | undefined {
+  if (!path || path.length === 0) return undefined;
+  const where = stmt.where ? `${files[stmt.where.file] ?? '?'}:${stmt.where.row}:${stmt.where.col}: ` : '';
+  const name = ['data', ...path].join('.');
+  return stmt.conflict === 'function'
+    ? `${where}eval_conflict_error: functions must not produce multiple outputs for same inputs: function ${name} produced conflicting values for the same inputs`
+    : `${where}eval_conflict_error: complete rules must not produce multiple outputs: rule ${name} produced conflicting values`;
 }
 
 /** How a builtin the policy calls is reached. */
@@ -34,6 +53,8 @@ export interface CodegenContext {
   rt(exportName: string): string;
   /** Internal name of a runtime global export. */
   rtGlobal(exportName: string): string;
+  /** Internal name of the runtime's `env.opa_abort` import. */
+  abortImport: string;
   builtins: Map<string, BuiltinTarget>;
 }
 
@@ -69,6 +90,8 @@ class FunctionBuilder {
     private readonly paramCount: number,
     /** For plans: the wasm index of the ctx parameter (ResultSetAdd needs it). */
     private readonly ctxParam: number | undefined,
+    /** The rule path of the function being built (for conflict messages). */
+    private readonly path?: string[],
   ) {
     this.m = ctx.module;
   }
@@ -217,13 +240,16 @@ class FunctionBuilder {
         return [this.set(s.target, this.operand(s.source))];
       case 'AssignVarOnce': {
         // A complete rule (or function): a second, different value is a conflict.
-        const abort = s.conflict === 'function' ? 'rt_abort_function_conflict' : 'rt_abort_conflict';
+        const message = conflictMessage(this.ctx.policy.static.files, this.path, s);
+        const raise = message
+          ? [m.call(this.ctx.abortImport, [m.i32.const(this.ctx.layout.text(message))], binaryen.none)]
+          : [...this.setLocation(s.where), this.call(s.conflict === 'function' ? 'rt_abort_function_conflict' : 'rt_abort_conflict', [], binaryen.none)];
         const conflict = m.i32.and(
           m.i32.ne(this.get(s.target), m.i32.const(0)),
           m.i32.eqz(this.call('opa_value_equal', [this.get(s.target), this.operand(s.source)])),
         );
         return [
-          m.if(conflict, m.block(null, [...this.setLocation(s.where), this.call(abort, [], binaryen.none)], binaryen.none)),
+          m.if(conflict, m.block(null, raise, binaryen.none)),
           this.set(s.target, this.operand(s.source)),
         ];
       }
@@ -369,7 +395,7 @@ export function generateFunctions(ctx: CodegenContext): string[] {
     return name;
   });
   function addFunc(ctx: CodegenContext, f: Func): void {
-    const b = new FunctionBuilder(ctx, f.params.length, undefined);
+    const b = new FunctionBuilder(ctx, f.params.length, undefined, f.path);
     f.params.forEach((local, i) => b.bindParam(local, i));
     b.local(f.result);
     const body = [...b.blocks(f.blocks), m.return(b.get(f.result))];

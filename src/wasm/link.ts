@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import binaryen from 'binaryen';
 import type { Block, Policy, Stmt, Where } from '../plan/ir.js';
-import { CodegenError, generateFunctions, type BuiltinTarget, type StaticLayout } from './codegen.js';
+import { CodegenError, conflictMessage, generateFunctions, type BuiltinTarget, type StaticLayout } from './codegen.js';
 
 /** Exports that make up OPA's Wasm ABI (1.3); everything else the runtime exports is removed. */
 export const ABI_EXPORTS = new Set([
@@ -98,6 +98,18 @@ function* walkStmts(blocks: Block[]): Generator<Stmt> {
       }
     }
   }
+}
+
+/** Static texts the generated code needs: conflict messages naming their rule. */
+function conflictTexts(policy: Policy): string[] {
+  const out: string[] = [];
+  for (const f of policy.funcs)
+    for (const s of walkStmts(f.blocks)) {
+      if (s.type !== 'AssignVarOnce') continue;
+      const text = conflictMessage(policy.static.files, f.path, s);
+      if (text) out.push(text);
+    }
+  return out;
 }
 
 function allStmts(policy: Policy): Stmt[] {
@@ -275,7 +287,7 @@ function linkInto(m: binaryen.Module, policy: Policy, options: LinkOptions): Uin
   const entrypointNames = policy.plans.map((p) => extra(p.name));
   const hostNames = [...hostIds.keys()].map((n) => extra(n));
   const locationText = (w: Where): string => `${policy.static.files[w.file] ?? '?'}:${w.row}:${w.col}`;
-  const locations = [...new Set(stmts.flatMap((s) => ('where' in s && s.where ? [locationText(s.where)] : [])))];
+  const locations = [...new Set([...stmts.flatMap((s) => ('where' in s && s.where ? [locationText(s.where)] : [])), ...conflictTexts(policy)])];
   const heapPtr = rtGlobal('rt_heap_ptr');
   const base = align(globalInitValue(m, heapPtr), 16);
   const laid = layoutStatic(strings, locations, base);
@@ -293,9 +305,20 @@ function linkInto(m: binaryen.Module, policy: Policy, options: LinkOptions): Uin
       return t;
     },
     location: (w) => laid.layout.get(locationText(w))!,
+    text: (t) => {
+      const at = laid.layout.get(t);
+      if (at === undefined) throw new CodegenError(`internal error: static text not registered: ${t}`);
+      return at;
+    },
   };
+  let abortImport: string | undefined;
+  for (let i = 0; i < m.getNumFunctions(); i++) {
+    const info = binaryen.getFunctionInfo(m.getFunctionByIndex(i));
+    if (info.module === 'env' && info.base === 'opa_abort') abortImport = info.name;
+  }
+  if (!abortImport) throw new LinkError('the runtime does not import env.opa_abort');
 
-  const planFuncs = generateFunctions({ module: m, policy, layout, rt, rtGlobal, builtins });
+  const planFuncs = generateFunctions({ module: m, policy, layout, rt, rtGlobal, builtins, abortImport });
 
   // Replace the runtime's `policy.*` imports with generated functions of the same internal name.
   const imports = new Map<string, string>();
