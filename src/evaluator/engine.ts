@@ -93,9 +93,9 @@ export class PolicyEngine {
       strictBuiltins: this.options.strictBuiltins,
       channel,
     };
-    // Flags for the main script (e.g. `--input-type` of `node -e`) make no sense for a worker.
-    const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--input-type'));
-    const worker = new Worker(workerScript(), { workerData: config, execArgv });
+    // The worker is plain compiled JS: it takes none of the main process's flags (`--input-type`,
+    // `--expose-gc` and others are refused by worker threads).
+    const worker = new Worker(workerScript(), { workerData: config, execArgv: [] });
     const ready = new Promise<void>((resolve, reject) => {
       worker.once('message', (hello: WorkerHello) => {
         if (hello.type === 'ready') resolve();

@@ -32,7 +32,7 @@ import {
   type ArtifactClaims,
 } from './issue.js';
 import { loadBundle, type LoadedBundle } from './loader.js';
-import { formatTimeNs, recordJson, recordDigest, type DecisionRecord } from './record.js';
+import { formatTimeNs, recordJson, type DecisionRecord } from './record.js';
 import { REASONS, type ReasonCode } from './reasons.js';
 import { validateRequest, type NormalizedRequest } from './request.js';
 
@@ -310,7 +310,8 @@ export async function createGovernor(options: GovernorOptions): Promise<Governor
       input.parent = parent.claims;
       about.parent_jti = parent.claims.jti as string;
     }
-    const inputJson = canonicalize(input);
+    // Without a parent the policy input is exactly the normalized request, already canonicalized.
+    const inputJson = request.parent === undefined ? checked.canonical : canonicalize(input);
     about.input_sha256 = sha256Hex(inputJson);
     if (!state.ok) return deny(state.reason, state.detail, about);
 
@@ -333,6 +334,7 @@ export async function createGovernor(options: GovernorOptions): Promise<Governor
       ...withResult,
     };
     if (state.loaded.revision) record.bundle_revision = state.loaded.revision;
+    const recordText = recordJson(record);
     const claims: ArtifactClaims = {
       iss: issuer,
       sub: request.subject.id,
@@ -344,13 +346,13 @@ export async function createGovernor(options: GovernorOptions): Promise<Governor
       intent: { action: request.action, resource: request.resource, args_sha256: argsDigest },
       policy: { bundle_sha256: state.loaded.sha256, entrypoint },
       input_sha256: about.input_sha256,
-      decision_sha256: recordDigest(record),
+      decision_sha256: sha256Hex(recordText),
       env_sha256: state.envDigest,
       scope: verdict.scope ?? [request.action],
     };
     if (about.parent_jti !== undefined) claims.parent_jti = about.parent_jti;
     const artifact = signArtifact(claims, signingKey);
-    return { allowed: true, record, recordJson: recordJson(record), artifact, claims };
+    return { allowed: true, record, recordJson: recordText, artifact, claims };
   }
 
   async function authorize(raw: unknown): Promise<GovernedDecision> {

@@ -80,7 +80,7 @@ export function validateRequest(raw: unknown, maxBytes = 1 << 20): RequestCheck 
     if (err instanceof NotJsonError || err instanceof RangeError) return { ok: false, problem: err.message };
     throw err;
   }
-  if (Buffer.byteLength(canonical) > maxBytes) {
+  if (canonical.length > maxBytes || Buffer.byteLength(canonical) > maxBytes) {
     return { ok: false, problem: `the request is larger than ${maxBytes} bytes` };
   }
   return { ok: true, request, canonical };
