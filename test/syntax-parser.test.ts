@@ -249,6 +249,13 @@ describe('rules', () => {
     ]);
   });
 
+  it('reads a bare call as a function that is true for those arguments', () => {
+    expect(rules('is_name("var", 0)\nis_name("string", pos) if pos > 0')).toEqual([
+      'function is_name("var", #0) · true { true }',
+      'function is_name("string", pos) · true { gt(pos, #0) }',
+    ]);
+  });
+
   it('reads functions, several definitions and default functions', () => {
     expect(rules('f(x) := x + 1\nf(x, _) := 2 if true\ng(x) if x > 0\ndefault f(_) := 0')).toEqual([
       'function f(x) := plus(x, #1) { true }',

@@ -1158,6 +1158,8 @@ class Parser {
       const rule = this.makeRule(head, [this.trueExpr(head.location)], false, start);
       syntax.rule = rule;
       syntax.generatedBody = true;
+      // OPA reads a bare `f(1, "a")` as a function that is true for those arguments.
+      if (head.args) syntax.generatedValue = false;
       if (head.value === undefined && !head.usesContains && !head.multiValue) {
         head.value = { type: 'boolean', value: true, location: head.location };
         syntax.generatedValue = true;
