@@ -1,0 +1,86 @@
+// The governor with policies compiled from real Rego by govern's compiler (src/wasm/compile.ts):
+// the decision shapes, the pinned clock, and runaway policies (time and memory) stopped fail-closed.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { writeBundle } from '../src/bundle/bundle.js';
+import { pinBundles } from '../src/bundle/pins.js';
+import { generateKeys } from '../src/artifact/keys.js';
+import { compilePolicy } from '../src/wasm/compile.js';
+import { createGovernor, type Governor, type GovernorOptions } from '../src/evaluator/index.js';
+import { SAMPLE_REQUEST, tempDir } from './evaluator-fixtures.js';
+
+const open: Governor[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((g) => g.close()));
+});
+
+let key: string | undefined;
+
+/** Compiles `rego` (package p, entrypoint p/decision), bundles and pins it, starts a governor. */
+async function governorFor(rego: string, options: Partial<GovernorOptions> = {}): Promise<Governor> {
+  const compiled = compilePolicy([{ file: 'p.rego', text: rego }], { entrypoints: ['p/decision'] });
+  expect(compiled.errors).toEqual([]);
+  const dir = tempDir();
+  const bundle = join(dir, 'p.tar.gz');
+  writeFileSync(bundle, writeBundle({ wasm: compiled.wasm!, entrypoints: ['p/decision'] }));
+  pinBundles(join(dir, 'govern.lock'), [bundle]);
+  key ??= JSON.stringify((await generateKeys()).privateJwk);
+  const g = await createGovernor({ bundle, entrypoint: 'p/decision', signingKey: key, ...options });
+  open.push(g);
+  return g;
+}
+
+describe('governor with compiled Rego', () => {
+  it('allows on exactly true, denies on false', async () => {
+    const g = await governorFor('package p\ndecision if input.resource == "ls"\ndefault decision := false\n');
+    expect((await g.authorize(SAMPLE_REQUEST)).allowed).toBe(true);
+    expect((await g.authorize({ ...SAMPLE_REQUEST, resource: 'rm' })).record.reasons).toEqual(['POLICY_DENIED']);
+  });
+
+  it('DECISION_UNDEFINED when no rule body holds and there is no default', async () => {
+    const g = await governorFor('package p\ndecision if input.resource == "nothing"\n');
+    expect((await g.authorize(SAMPLE_REQUEST)).record.reasons).toEqual(['DECISION_UNDEFINED']);
+  });
+
+  it('DECISION_INVALID for a non-boolean decision', async () => {
+    const g = await governorFor('package p\ndecision := "yes"\n');
+    const d = await g.authorize(SAMPLE_REQUEST);
+    expect(d.record.reasons).toEqual(['DECISION_INVALID']);
+    expect(d.record.result).toBe('yes');
+  });
+
+  it('the policy clock is the request time (pinned), not the wall clock', async () => {
+    const deadline = 1_800_000_000_000_000_000n;
+    const rego = `package p\ndecision if time.now_ns() < ${deadline}\ndefault decision := false\n`;
+    const before = await governorFor(rego, { now: () => deadline - 1n });
+    const after = await governorFor(rego, { now: () => deadline });
+    expect((await before.authorize(SAMPLE_REQUEST)).allowed).toBe(true);
+    const late = await after.authorize(SAMPLE_REQUEST);
+    expect(late.record.reasons).toEqual(['POLICY_DENIED']);
+    expect(late.record.time_ns).toBe(deadline.toString());
+  });
+
+  it('EVAL_TIMEOUT for a policy that runs too long', async () => {
+    const g = await governorFor(
+      'package p\ndecision if count([1 | some i in numbers.range(1, 4000); some j in numbers.range(1, 4000)]) > 0\n',
+      { timeoutMs: 50 },
+    );
+    expect((await g.authorize(SAMPLE_REQUEST)).record.reasons).toEqual(['EVAL_TIMEOUT']);
+  });
+
+  it('EVAL_MEMORY for a policy that allocates past the cap', async () => {
+    const g = await governorFor('package p\ndecision if count(numbers.range(1, 20000000)) > 0\n', {
+      memoryLimitBytes: 16 * 1024 * 1024,
+      timeoutMs: 10_000,
+    });
+    expect((await g.authorize(SAMPLE_REQUEST)).record.reasons).toEqual(['EVAL_MEMORY']);
+  });
+
+  it('EVAL_ERROR for a rule conflict raised at evaluation time', async () => {
+    const g = await governorFor('package p\ndecision := input.args.argv[_]\n');
+    const d = await g.authorize(SAMPLE_REQUEST);
+    expect(d.allowed).toBe(false);
+    expect(d.record.reasons).toEqual(['EVAL_ERROR']);
+  });
+});
