@@ -52,11 +52,14 @@ export function parseSince(text: string, now = Date.now()): number {
 
 /** One line per record for `audit show --format text`. */
 export function formatRecordLine(r: AuditRecord): string {
-  const body = (r.body ?? {}) as Record<string, unknown>;
+  // A governed decision keeps its decision record under body.record; other kinds are flat.
+  const outer = (r.body ?? {}) as Record<string, unknown>;
+  const body = (typeof outer.record === 'object' && outer.record !== null ? outer.record : outer) as Record<string, unknown>;
   const parts = [`#${r.seq}`, r.time, r.kind];
   const allow = typeof body.allow === 'boolean' ? body.allow : typeof body.allowed === 'boolean' ? body.allowed : undefined;
   if (allow !== undefined) parts.push(allow ? 'ALLOW' : 'DENY');
   if (Array.isArray(body.reasons) && body.reasons.length > 0) parts.push(`[${body.reasons.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(',')}]`);
+  if (typeof body.action === 'string' && typeof body.resource === 'string') parts.push(`${body.action} ${body.resource}`);
   if (typeof body.exitCode === 'number') parts.push(`exit=${body.exitCode}`);
   if (typeof body.durationMs === 'number') parts.push(`${body.durationMs}ms`);
   if (r.jti) parts.push(`jti=${r.jti}`);
