@@ -135,6 +135,10 @@ describe('terms', () => {
     );
     expect(parseQuery('x := 1e999999').errors[0]?.message).toBe('number too big');
     expect(parseQuery('x := 007').errors[0]?.message).toBe('unexpected number token: expected number without leading zero');
+    // Malformed numbers are one bad token, as OPA's scanner has them.
+    expect(parseQuery('x := 1.').errors[0]?.message).toBe('expected fraction');
+    expect(parseQuery('x := 2e').errors[0]?.message).toBe('expected exponent');
+    expect(parseQuery('x := 0a2b').errors[0]).toMatchObject({ message: 'illegal number format', location: { col: 6, length: 4 } });
   });
 
   it('tells empty objects, sets and set() apart', () => {
@@ -188,7 +192,7 @@ describe('template strings', () => {
 
   it('rejects assignments and unterminated templates', () => {
     expect(parseQuery('x := $"{y := 1}"').errors[0]?.message).toBe("unexpected assignment (':=') in template-string expression");
-    expect(parseQuery('x := $"abc').errors[0]?.message).toBe('non-terminated template string');
+    expect(parseQuery('x := $"abc').errors[0]?.message).toBe('non-terminated string');
   });
 });
 

@@ -201,7 +201,7 @@ export function lex(src: string): LexResult {
         return { text: out, ended: false };
       }
       if (c === CH_LF) {
-        if (!raw) return 'non-terminated template string';
+        if (!raw) return 'non-terminated string';
         pos++;
         row++;
         lineStart = pos;
@@ -221,14 +221,14 @@ export function lex(src: string): LexResult {
         }
         out += src.slice(chunk, pos);
         const decoded = decodeEscape();
-        if (decoded === null) return 'illegal escape sequence in template string';
+        if (decoded === null) return 'illegal escape sequence';
         out += decoded;
         chunk = pos;
         continue;
       }
       pos++;
     }
-    return 'non-terminated template string';
+    return 'non-terminated string';
   };
 
   /** Decodes the escape at `pos` (a backslash) and moves past it; null when it is not valid. */
@@ -340,23 +340,32 @@ export function lex(src: string): LexResult {
       continue;
     }
     if (isDigit(c)) {
+      // As OPA's scanner: a `.` after digits needs a fraction, `e` an exponent, and letters
+      // glued to a number make the whole run one bad number.
+      let error: string | null = null;
       pos++;
       while (pos < n && isDigit(src.charCodeAt(pos))) pos++;
-      if (pos + 1 < n && src.charCodeAt(pos) === 46 && isDigit(src.charCodeAt(pos + 1))) {
-        pos += 2;
+      if (pos < n && src.charCodeAt(pos) === 46) {
+        pos++;
+        const from = pos;
         while (pos < n && isDigit(src.charCodeAt(pos))) pos++;
+        if (pos === from) error = 'expected fraction';
       }
       const e = pos < n ? src.charCodeAt(pos) : -1;
       if (e === 101 || e === 69) {
-        let k = pos + 1;
-        const sign = k < n ? src.charCodeAt(k) : -1;
-        if (sign === 43 || sign === 45) k++;
-        if (k < n && isDigit(src.charCodeAt(k))) {
-          pos = k + 1;
-          while (pos < n && isDigit(src.charCodeAt(pos))) pos++;
-        }
+        pos++;
+        const sign = pos < n ? src.charCodeAt(pos) : -1;
+        if (sign === 43 || sign === 45) pos++;
+        const from = pos;
+        while (pos < n && isDigit(src.charCodeAt(pos))) pos++;
+        if (pos === from) error ??= 'expected exponent';
       }
-      push(Tok.NUMBER, start, row, col, src.slice(start, pos));
+      if (pos < n && isIdentStart(src.charCodeAt(pos))) {
+        error ??= 'illegal number format';
+        while (pos < n && isIdentPart(src.charCodeAt(pos))) pos++;
+      }
+      if (error !== null) push(Tok.ILLEGAL, start, row, col, error);
+      else push(Tok.NUMBER, start, row, col, src.slice(start, pos));
       continue;
     }
     if (c === CH_QUOTE) {
@@ -383,7 +392,7 @@ export function lex(src: string): LexResult {
           out += src.slice(chunk, pos);
           const decoded = decodeEscape();
           if (decoded === null) {
-            error = 'illegal escape sequence in string';
+            error = 'illegal escape sequence';
             // Skip to the end of the string so lexing can go on after it.
             while (pos < n && src.charCodeAt(pos) !== CH_QUOTE && src.charCodeAt(pos) !== CH_LF) pos++;
             if (pos < n && src.charCodeAt(pos) === CH_QUOTE) pos++;
@@ -410,7 +419,7 @@ export function lex(src: string): LexResult {
         pos++;
       }
       if (pos >= n) {
-        push(Tok.ILLEGAL, start, startRow, col, 'non-terminated raw string');
+        push(Tok.ILLEGAL, start, startRow, col, 'non-terminated string');
         continue;
       }
       pos++;
@@ -426,7 +435,7 @@ export function lex(src: string): LexResult {
         continue;
       }
       pos++;
-      push(Tok.ILLEGAL, start, row, col, 'illegal token');
+      push(Tok.ILLEGAL, start, row, col, 'illegal $ character');
       continue;
     }
     if (c === CH_LBRACE) {
@@ -510,8 +519,11 @@ export function lex(src: string): LexResult {
         if (next === 61) {
           type = Tok.NEQ;
           width = 2;
-        } else type = Tok.ILLEGAL;
-        break;
+          break;
+        }
+        pos++;
+        push(Tok.ILLEGAL, start, row, col, 'illegal ! character');
+        continue;
       case 60:
         if (next === 61) {
           type = Tok.LTE;
@@ -531,7 +543,7 @@ export function lex(src: string): LexResult {
       // Take a whole surrogate pair so the message and the caret point at one character.
       width = c >= 0xd800 && c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff ? 2 : 1;
       pos += width;
-      push(Tok.ILLEGAL, start, row, col, 'illegal token');
+      push(Tok.ILLEGAL, start, row, col, c === 0 ? 'illegal null character' : 'illegal token');
       continue;
     }
     pos += width;
