@@ -40,7 +40,7 @@ import { Resolver, type ResolveContext } from './resolve.js';
 import { checkConflicts, checkRecursion, packagePath, RuleTree } from './ruletree.js';
 import { SafetyChecker } from './safety.js';
 import { dataPrefix } from './terms.js';
-import { checkCallTypes, checkUndefinedFunctions, resolveFunction, type CallContext } from './typecheck.js';
+import { checkCalls, resolveFunction, type CallContext } from './typecheck.js';
 
 export { BUILTINS, builtinSignature, lookupBuiltin, typeName, type BuiltinDecl, type RegoType } from './builtins.js';
 
@@ -113,9 +113,11 @@ export function checkModules(modules: Module[], _options: CheckOptions = {}): Ch
   errors.push(...checkConflicts(tree, rewritten));
   if (errors.length > 0) return { modules: out, errors: sortErrors(errors) };
 
-  // Stage 3: undefined functions.
+  // Stage 3: undefined functions (arity and argument types are checked in the same walk and
+  // reported in stage 6, where OPA's type checker reports them).
   const calls: CallContext = { errors, userFunction: (path) => tree.functionArity(path) };
-  for (const m of out) for (const r of m.rules) checkUndefinedFunctions(r, r.body, calls);
+  const typeErrors: RegoError[] = [];
+  for (const m of out) for (const r of m.rules) checkCalls(r, r.body, calls, errors, typeErrors);
   if (errors.length > 0) return { modules: out, errors: sortErrors(errors) };
 
   // Stage 4: safety, reordering every body.
@@ -128,7 +130,7 @@ export function checkModules(modules: Module[], _options: CheckOptions = {}): Ch
   if (errors.length > 0) return { modules: out, errors: sortErrors(errors) };
 
   // Stage 6: arity and argument types.
-  for (const m of out) for (const r of m.rules) checkCallTypes(r, r.body, calls);
+  errors.push(...typeErrors);
   return { modules: out, errors: sortErrors(errors) };
 }
 
@@ -149,12 +151,13 @@ export function checkQuery(query: Query, modules: Module[]): { query: Query; err
   out.body = resolver.resolveQuery(query.body);
   if (errors.length > 0) return { query: out, errors: sortByLocation(errors) };
   const calls: CallContext = { errors, userFunction: (path) => tree.functionArity(path) };
-  checkUndefinedFunctions(undefined, out.body, calls);
+  const typeErrors: RegoError[] = [];
+  checkCalls(undefined, out.body, calls, errors, typeErrors);
   if (errors.length > 0) return { query: out, errors: sortByLocation(errors) };
   const safety = new SafetyChecker({ errors, rewritten, arityOf: (op) => arityOf(op, calls) });
   out.body = safety.checkQuery(out.body).body;
   if (errors.length > 0) return { query: out, errors: sortByLocation(errors) };
-  checkCallTypes(undefined, out.body, calls);
+  errors.push(...typeErrors);
   return { query: out, errors: sortByLocation(errors) };
 }
 

@@ -71,14 +71,13 @@ export class RuleTree {
   }
 
   /**
-   * Nodes holding rules that a read of data at `ref` may depend on: rules on the way down (their
+   * Adds the nodes holding rules that a read of data at `ref` may depend on: rules on the way down (their
    * values contain the rest of the path) and every rule below where the ref ends. A var segment
    * may be any key, so it follows every child.
    */
-  dependencies(ref: RefTerm): TreeNode[] {
+  addDependencies(ref: RefTerm, out: Set<TreeNode>): void {
     const head = ref.terms[0];
-    if (head === undefined || head.type !== 'var' || head.name !== 'data') return [];
-    const out = new Set<TreeNode>();
+    if (head === undefined || head.type !== 'var' || head.name !== 'data') return;
     const below = (n: TreeNode): void => {
       const stack = [...n.children.values()];
       while (stack.length > 0) {
@@ -99,7 +98,6 @@ export class RuleTree {
       }
     };
     walk(this.root, 1);
-    return [...out];
   }
 }
 
@@ -187,7 +185,7 @@ export function checkRecursion(tree: RuleTree, refsOf: (rule: Rule) => readonly 
     const node = tree.node(e.path)!;
     nodeOf.set(e, node);
     const deps = new Set<TreeNode>();
-    for (const ref of refsOf(e.rule)) for (const d of tree.dependencies(ref)) deps.add(d);
+    for (const ref of refsOf(e.rule)) tree.addDependencies(ref, deps);
     ruleDeps.set(e, deps);
     let nd = nodeDeps.get(node);
     if (nd === undefined) nodeDeps.set(node, (nd = new Set()));

@@ -120,7 +120,8 @@ export class SafetyChecker {
           }
         }
         ordered.push(e);
-        accepted.push({ expr: e, closureSafe: closureVars !== undefined ? closureSafe : new Set(safe) });
+        // Closures are reordered once the body's order is known, with the vars bound at this point.
+        if (closureVars !== undefined) accepted.push({ expr: e, closureSafe });
         for (const v of outputs) safe.add(v);
       }
       if (next.length === 0 || next.length === remaining.length) {

@@ -28,7 +28,7 @@ export function resolveFunction(op: RefTerm, ctx: CallContext): FunctionInfo | '
     if (!data.complete) return 'unknown';
     const arity = ctx.userFunction(data.path);
     if (arity === undefined) return undefined;
-    return { name: showPath(data.path), arity, result: { type: 'any' }, variadic: false };
+    return { name: showPath(data.path), arity, result: ANY, variadic: false };
   }
   const name = dottedName(op);
   // Calls through locals (`x(1)`) are not judged here.
@@ -38,33 +38,29 @@ export function resolveFunction(op: RefTerm, ctx: CallContext): FunctionInfo | '
   return { name, arity: b.arity, args: b.args, result: b.result, variadic: b.variadic !== undefined };
 }
 
-/** Reports undefined functions in every call of a body. */
-export function checkUndefinedFunctions(rule: Rule | undefined, body: Body, ctx: CallContext): void {
-  walkCalls(rule, body, (call) => {
-    if (resolveFunction(call.operator, ctx) === undefined) {
-      ctx.errors.push({ code: 'rego_type_error', message: `undefined function ${showTerm(call.operator)}`, location: call.location });
-    }
-  });
-}
-
-/** Reports arity mismatches and statically wrong argument types. */
-export function checkCallTypes(rule: Rule | undefined, body: Body, ctx: CallContext): void {
+/**
+ * Checks every call of a rule (or query body) in one walk: undefined functions go to `undefined`,
+ * arity mismatches and statically wrong argument types to `types` (OPA reports them in a later
+ * stage, so the caller decides whether they are shown).
+ */
+export function checkCalls(rule: Rule | undefined, body: Body, ctx: CallContext, undefinedErrors: RegoError[], typeErrors: RegoError[]): void {
   walkCalls(rule, body, (call, topLevel, replaced) => {
     const f = resolveFunction(call.operator, ctx);
-    if (f === undefined || f === 'unknown') return;
-    const have = call.args.map((a) => staticType(a, ctx));
-    const want = () => {
-      const args = (f.args ?? Array.from({ length: f.arity }, () => ({ type: 'any' }) as RegoType)).map(typeName);
+    if (f === undefined) {
+      undefinedErrors.push({ code: 'rego_type_error', message: `undefined function ${showTerm(call.operator)}`, location: call.location });
+      return;
+    }
+    if (f === 'unknown') return;
+    const report = (what: string) => {
+      const have = call.args.map((a) => staticType(a, ctx));
+      const args = (f.args ?? Array.from({ length: f.arity }, () => ANY)).map(typeName);
       if (f.result !== undefined) args.push(typeName(f.result));
-      return args.join(', ');
-    };
-    const haveText = () => have.map((t) => (t === undefined ? 'any' : typeName(t))).join(', ');
-    const report = (what: string) =>
-      ctx.errors.push({
+      typeErrors.push({
         code: 'rego_type_error',
-        message: `${f.name}: ${what}\n\thave: (${haveText()})\n\twant: (${want()})`,
+        message: `${f.name}: ${what}\n\thave: (${have.map((t) => (t === undefined ? 'any' : typeName(t))).join(', ')})\n\twant: (${args.join(', ')})`,
         location: call.location,
       });
+    };
     if (!f.variadic) {
       const max = f.arity + (topLevel ? 1 : 0);
       if (call.args.length < f.arity) return report('too few arguments');
@@ -72,12 +68,23 @@ export function checkCallTypes(rule: Rule | undefined, body: Body, ctx: CallCont
     }
     // A builtin replaced with `with` may accept anything; only judge unreplaced builtins.
     if (f.args === undefined || replaced) return;
-    for (let i = 0; i < f.arity && i < have.length; i++) {
-      const t = have[i];
+    for (let i = 0; i < f.arity && i < call.args.length; i++) {
+      const t = staticType(call.args[i]!, ctx);
       if (t !== undefined && !accepts(f.args[i]!, t)) return report('invalid argument(s)');
     }
   });
 }
+
+const ANY: RegoType = { type: 'any' };
+const SCALAR_TYPES: Record<string, RegoType> = {
+  null: { type: 'null' },
+  boolean: { type: 'boolean' },
+  number: { type: 'number' },
+  string: { type: 'string' },
+};
+const ARRAY_TYPE: RegoType = { type: 'array', dynamic: ANY };
+const SET_TYPE: RegoType = { type: 'set', of: ANY };
+const OBJECT_TYPE: RegoType = { type: 'object', dynamic: { key: ANY, value: ANY } };
 
 /** The type of a term when it is known without evaluating anything. */
 function staticType(t: Term, ctx: CallContext): RegoType | undefined {
@@ -86,18 +93,18 @@ function staticType(t: Term, ctx: CallContext): RegoType | undefined {
     case 'boolean':
     case 'number':
     case 'string':
-      return { type: t.type };
+      return SCALAR_TYPES[t.type];
     case 'templatestring':
-      return { type: 'string' };
+      return SCALAR_TYPES.string;
     case 'array':
     case 'arraycomprehension':
-      return { type: 'array', dynamic: { type: 'any' } };
+      return ARRAY_TYPE;
     case 'set':
     case 'setcomprehension':
-      return { type: 'set', of: { type: 'any' } };
+      return SET_TYPE;
     case 'object':
     case 'objectcomprehension':
-      return { type: 'object', dynamic: { key: { type: 'any' }, value: { type: 'any' } } };
+      return OBJECT_TYPE;
     case 'call': {
       const f = resolveFunction(t.operator, ctx);
       if (f === undefined || f === 'unknown' || f.result === undefined) return undefined;
