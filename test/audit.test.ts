@@ -293,3 +293,40 @@ describe('inclusion proofs', () => {
     expect(res.stderr).toMatch(/no checkpoint covers record 4/);
   });
 });
+
+describe('consistency proofs', () => {
+  it('prove that a later checkpoint extends an earlier one, and catch a signed rewrite', async () => {
+    const dir = tempDir();
+    const keys = await writeKeyFiles(dir);
+    const signer = await createCheckpointSigner(keys.privateJwk as never);
+    const log = join(dir, 'audit.log');
+    const store = await FileAuditStore.open(log, { signer });
+    for (let i = 1; i <= 5; i++) await store.append(decision(i));
+    const first = await store.checkpoint();
+    for (let i = 6; i <= 9; i++) await store.append(decision(i));
+    await store.checkpoint();
+    await store.close();
+    const oldFile = join(dir, 'first.jws');
+    writeFileSync(oldFile, first);
+
+    const res = await runCli(['audit', 'consistency', oldFile, '--log', log]);
+    expect(res.code).toBe(0);
+    const proofFile = join(dir, 'consistency.json');
+    writeFileSync(proofFile, res.stdout);
+    const ok = await runCli(['audit', 'verify-proof', proofFile, '--jwks', keys.jwksFile]);
+    expect(ok.stdout).toMatch(/^OK the older checkpoint's log is a prefix of the log of 9 records/);
+    expect(ok.code).toBe(0);
+
+    // Someone with the key rewrites history and signs a new head: the monitor's old checkpoint exposes it.
+    const forgedLog = join(dir, 'forged.log');
+    const forged = await FileAuditStore.open(forgedLog, { signer });
+    for (let i = 1; i <= 9; i++) await forged.append(decision(i, true));
+    const forgedHead = await forged.checkpoint();
+    await forged.close();
+    const bad = await runCli(['audit', 'consistency', oldFile, forgedHead, '--log', forgedLog]);
+    writeFileSync(proofFile, bad.stdout);
+    const check = await runCli(['audit', 'verify-proof', proofFile, '--jwks', keys.jwksFile]);
+    expect(check.stdout).toMatch(/^FAILED the tree of 9 records does not extend the tree of 5/);
+    expect(check.code).toBe(1);
+  });
+});

@@ -13,9 +13,13 @@ import {
   loadPrivateKey,
   readLogLines,
   verifyInclusionProof,
+  verifyConsistencyProof,
+  buildConsistencyProof,
   verifyLogFile,
   type AuditRecord,
   type InclusionProof,
+  type ConsistencyProof,
+  type ProofCheck,
 } from '../../audit/index.js';
 
 /** Where the audit log is when no --log is given: $GOVERN_AUDIT_LOG, else .govern/audit.log. */
@@ -168,22 +172,52 @@ export function registerAudit(program: Command): void {
     });
 
   audit
+    .command('consistency <old-checkpoint> [new-checkpoint]')
+    .description('Print a consistency proof (JSON) that the log signed by an older checkpoint is a prefix of the log signed by a newer one (default: the newest).')
+    .addOption(logOption())
+    .addHelpText('after', '\nCheckpoints are compact JWS strings or files holding one (e.g. kept by a monitor).\nExample:\n  govern audit consistency monday.jws > consistency.json && govern audit verify-proof consistency.json --jwks audit-keys.json')
+    .action(async (oldArg: string, newArg: string | undefined, opts: { log?: string }) => {
+      const path = requireLog(opts.log ?? defaultAuditLog());
+      const readJws = (arg: string) => (existsSync(arg) ? readFileSync(arg, 'utf8').trim().split('\n').filter((l) => l.trim() !== '').at(-1) ?? '' : arg.trim());
+      const cps = existsSync(checkpointsPath(path)) ? readFileSync(checkpointsPath(path), 'utf8').split('\n').filter((l) => l.trim() !== '') : [];
+      const newest = newArg !== undefined ? readJws(newArg) : cps.at(-1);
+      if (!newest) throw new CliError(`${path} has no checkpoint yet; run \`govern audit checkpoint\` first`);
+      let proof: ConsistencyProof;
+      try {
+        proof = buildConsistencyProof(await readLogLines(path), readJws(oldArg), newest);
+      } catch (err) {
+        throw new CliError((err as Error).message);
+      }
+      process.stdout.write(`${JSON.stringify(proof, null, 2)}\n`);
+    });
+
+  audit
     .command('verify-proof <file>')
-    .description('Check an inclusion proof offline against trusted checkpoint keys (exit 0 if it holds, 1 if not).')
+    .description('Check an inclusion or consistency proof offline against trusted checkpoint keys (exit 0 if it holds, 1 if not).')
     .requiredOption('--jwks <file>', 'trusted public keys for checkpoint signatures (JWKS, JWK or SPKI PEM)')
     .addHelpText('after', '\nExample:\n  govern audit verify-proof proof.json --jwks audit-keys.json')
     .action(async (file: string, opts: { jwks: string }) => {
       if (!existsSync(file)) throw new CliError(`no proof file at ${file}`);
-      let proof: InclusionProof;
+      let proof: InclusionProof | ConsistencyProof;
       try {
-        proof = JSON.parse(readFileSync(file, 'utf8')) as InclusionProof;
+        proof = JSON.parse(readFileSync(file, 'utf8')) as InclusionProof | ConsistencyProof;
       } catch (err) {
         throw new CliError(`${file}: not JSON: ${(err as Error).message}`);
       }
-      if (proof?.type !== 'govern.audit.inclusion') throw new CliError(`${file}: not an inclusion proof (type govern.audit.inclusion)`);
-      const check = await verifyInclusionProof(proof, (await jwksFrom(opts.jwks))!);
+      const keys = (await jwksFrom(opts.jwks))!;
+      let check: ProofCheck;
+      let what: string;
+      if (proof?.type === 'govern.audit.inclusion') {
+        check = await verifyInclusionProof(proof, keys);
+        what = `record ${proof.record.seq}${proof.record.jti ? ` (jti ${proof.record.jti})` : ''} is in the log`;
+      } else if (proof?.type === 'govern.audit.consistency') {
+        check = await verifyConsistencyProof(proof, keys);
+        what = 'the older checkpoint\'s log is a prefix of the log';
+      } else {
+        throw new CliError(`${file}: not a proof (type govern.audit.inclusion or govern.audit.consistency)`);
+      }
       if (check.ok) {
-        process.stdout.write(`OK record ${proof.record.seq}${proof.record.jti ? ` (jti ${proof.record.jti})` : ''} is in the log of ${check.head.size} records signed at ${check.head.time}\n`);
+        process.stdout.write(`OK ${what} of ${check.head.size} records signed at ${check.head.time}\n`);
         process.exitCode = 0;
       } else {
         process.stdout.write(`FAILED ${check.reason}\n`);
