@@ -176,6 +176,9 @@ describe('expressions', () => {
     const src = ['package a\nf(x) := {"y": [x]}\np := [[1, 2][1], f(7).y[0]]'];
     expect(evalEntry(src, 'a/p')).toEqual([2, 7]);
   });
+  test('a function head argument computed from body variables is compared after the body', () => {
+    expect(evalEntry(['package a\nf($"{x}!") := 42 if x = "hi"\np := f("hi!")'], 'a/p')).toBe(42);
+  });
   test('template strings show undefined parts as <undefined>', () => {
     expect(evalEntry(['package a\np := $"a {input.x} b {input.missing}"'], 'a/p', { x: 'X' })).toBe('a X b <undefined>');
   });
@@ -189,6 +192,10 @@ describe('with', () => {
   test('replaces a rule with a value', () => {
     const src = ['package a\nallow if input.admin\np if allow with data.a.allow as true'];
     expect(evalEntry(src, 'a/p', { admin: false })).toBe(true);
+  });
+  test('a rule evaluated under `with` inside a loop sees each iteration\'s replacement', () => {
+    const src = ['package a\none if input.x == 1\np contains x if { some x in [1, 2, 3]; not one with input.x as x }'];
+    expect(evalEntry(src, 'a/p', {})).toEqual([2, 3]);
   });
   test('replaces functions and builtins with functions or values', () => {
     const src = [

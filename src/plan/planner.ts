@@ -110,6 +110,11 @@ class Planner {
   private env: MockEnv = EMPTY_ENV;
   /** The module whose rule is being planned (for names the checks stage left relative). */
   private module: Module | undefined;
+  /**
+   * Rule values already computed in this plan or function invocation, by Func name: a rule used
+   * several times (or inside a loop) runs once. Empty again inside each `with` (other input/data).
+   */
+  private memo = new Map<string, Local>();
 
   constructor(private readonly modules: Module[]) {
     this.root = buildTree(modules);
@@ -217,6 +222,7 @@ class Planner {
     this.scope = new Scope();
     this.env = EMPTY_ENV;
     this.module = undefined;
+    this.memo = new Map();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -554,17 +560,23 @@ class Planner {
         const rule = at.rule;
         const headArgs = rule.head.args ?? [];
         const where = this.where(rule.location);
-        const bindArgs = (k: () => void): void => this.unifyArgs(headArgs, args, 0, k);
-        if (!rule.else) {
-          this.withScope(() =>
-            bindArgs(() =>
-              this.planBody(rule.body, () =>
-                this.planTerm(this.ruleValue(rule), (op) =>
-                  this.emit({ type: 'AssignVarOnce', source: op, target: result, where, conflict: 'function' }),
+        // Head args computed from body vars (`f($"{x}")`) are compared after the body ran.
+        const computed = (t: Term): boolean => t.type === 'templatestring' || t.type === 'call';
+        const immediate = headArgs.map((t) => (computed(t) ? undefined : t));
+        const deferred = headArgs.map((t) => (computed(t) ? t : undefined));
+        const bindArgs = (k: () => void): void => this.unifyArgs(immediate, args, 0, k);
+        const planDef = (current: Rule, target: Local): void =>
+          bindArgs(() =>
+            this.planBody(current.body, () =>
+              this.unifyArgs(deferred, args, 0, () =>
+                this.planTerm(this.ruleValue(current), (op) =>
+                  this.emit({ type: 'AssignVarOnce', source: op, target, where, conflict: 'function' }),
                 ),
               ),
             ),
           );
+        if (!rule.else) {
+          this.withScope(() => planDef(rule, result));
           return;
         }
         const chosen = this.newLocal();
@@ -575,13 +587,7 @@ class Planner {
           this.block(() =>
             this.withScope(() => {
               if (!isFirst) this.emit({ type: 'IsUndefined', source: chosen });
-              bindArgs(() =>
-                this.planBody(current.body, () =>
-                  this.planTerm(this.ruleValue(current), (op) =>
-                    this.emit({ type: 'AssignVarOnce', source: op, target: chosen, where, conflict: 'function' }),
-                  ),
-                ),
-              );
+              planDef(current, chosen);
             }),
           );
           first = false;
@@ -604,11 +610,14 @@ class Planner {
     }
   }
 
-  private unifyArgs(headArgs: Term[], args: Local[], i: number, k: () => void): void {
+  /** Unifies head args (entries left undefined are skipped) with the parameter locals. */
+  private unifyArgs(headArgs: (Term | undefined)[], args: Local[], i: number, k: () => void): void {
     if (i >= headArgs.length || i >= args.length) return k();
     // Head args are the function's own locals (they shadow rules of the same name).
-    if (i === 0) for (const t of headArgs) for (const v of varsIn(t)) if (this.lookupVar(v) === undefined) this.declare(v);
-    this.unifyLocal(headArgs[i]!, local(args[i]!), () => this.unifyArgs(headArgs, args, i + 1, k));
+    if (i === 0) for (const t of headArgs) if (t) for (const v of varsIn(t)) if (this.lookupVar(v) === undefined) this.declare(v);
+    const arg = headArgs[i];
+    if (!arg) return this.unifyArgs(headArgs, args, i + 1, k);
+    this.unifyLocal(arg, local(args[i]!), () => this.unifyArgs(headArgs, args, i + 1, k));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -621,10 +630,28 @@ class Planner {
   /** The value of a tree node (rules at it, and/or its subtree), for the continuation. */
   private nodeValue(node: TreeNode, k: (op: Operand) => void): void {
     if (this.isMocked(node.path)) return k(local(this.dotChain(DATA, node.path)));
-    const r = this.newLocal();
     const kind: FuncKind = hasDocChildren(node) || node.rules.length === 0 ? 'doc' : 'group';
-    this.emit({ type: 'Call', func: this.funcName(kind, node, this.env), args: [local(INPUT), local(DATA)], result: r });
-    k(local(r));
+    const func = this.funcName(kind, node, this.env);
+    let r = this.memo.get(func);
+    if (r === undefined) {
+      r = this.newLocal();
+      this.memo.set(func, r);
+    }
+    const value = r;
+    // Call only when not computed yet: Block[ Block[IsDefined r; Break 1]; Call → r ]; IsDefined r.
+    const outer: Block = { stmts: [] };
+    this.into(outer.stmts, () => {
+      const known: Block = { stmts: [] };
+      this.into(known.stmts, () => {
+        this.emit({ type: 'IsDefined', source: value });
+        this.emit({ type: 'Break', index: 1 });
+      });
+      this.emit({ type: 'Block', blocks: [known] });
+      this.emit({ type: 'Call', func, args: [local(INPUT), local(DATA)], result: value });
+    });
+    this.emit({ type: 'Block', blocks: [outer] });
+    this.emit({ type: 'IsDefined', source: value });
+    k(local(value));
   }
 
   /** `data` followed by `segs`: walks the rule tree while the path is static. */
@@ -1031,6 +1058,7 @@ class Planner {
     if (fn) {
       this.emit({ type: 'Call', func: this.funcName('fn', fn, env), args: [local(INPUT), local(DATA), ...ops], result: r, where });
     } else {
+      if (name === '') throw new PlanError('calls of functions chosen at run time (data.x[y](…)) are not supported');
       if (name.startsWith('data.')) throw new PlanError(`undefined function ${name}`);
       this.declareBuiltin(name, ops.length);
       this.emit({ type: 'Call', func: name, args: ops, result: r, where });
@@ -1219,19 +1247,27 @@ class Planner {
         const saved = this.newLocal();
         this.emit({ type: 'AssignVar', source: local(docLocal), target: saved });
         const block: Block = { stmts: [] };
+        const blockMemo = new Map<string, Local>();
         this.emit({ type: 'With', local: docLocal, path: path.map((p) => this.strIndex(p)), value, block });
         this.into(block.stmts, () => {
           const outer = this.env;
+          const outerMemo = this.memo;
           const overlapsRules = headName === 'data' && this.overlapsRules(path);
           if (overlapsRules) this.env = { data: [...outer.data, path], fns: outer.fns };
+          this.memo = blockMemo;
           this.planWith(expr, i + 1, [...restores, { saved, target: docLocal }], () => {
             const inner = this.env;
+            const innerMemo = this.memo;
             this.env = outer;
+            this.memo = outerMemo;
             k();
             this.env = inner;
+            this.memo = innerMemo;
           });
           this.env = outer;
+          this.memo = outerMemo;
         });
+        this.resetMemoAtEntry(block, blockMemo);
       });
     }
     // A function or builtin replaced by another function, or by a value.
@@ -1254,20 +1290,36 @@ class Planner {
       const saved = this.newLocal();
       this.emit({ type: 'AssignVar', source: local(DATA), target: saved });
       const block: Block = { stmts: [] };
+      const blockMemo = new Map<string, Local>();
       this.emit({ type: 'With', local: DATA, path: [this.strIndex(MOCK_ROOT), this.strIndex(targetName)], value, block });
       this.into(block.stmts, () => {
         const fns = new Map(outer.fns);
         fns.set(targetName, { kind: 'value' });
+        const outerMemo = this.memo;
         this.env = { data: outer.data, fns };
+        this.memo = blockMemo;
         this.planWith(expr, i + 1, [...restores, { saved, target: DATA }], () => {
           const inner = this.env;
+          const innerMemo = this.memo;
           this.env = outer;
+          this.memo = outerMemo;
           k();
           this.env = inner;
+          this.memo = innerMemo;
         });
         this.env = outer;
+        this.memo = outerMemo;
       });
+      this.resetMemoAtEntry(block, blockMemo);
     });
+  }
+
+  /**
+   * Rule values remembered inside a With block depend on its replacement value, which may change
+   * from one iteration of an enclosing loop to the next: forget them each time the block starts.
+   */
+  private resetMemoAtEntry(block: Block, memo: Map<string, Local>): void {
+    block.stmts.unshift(...[...memo.values()].map((target): Stmt => ({ type: 'ResetLocal', target })));
   }
 
   /** Whether a `with data.<path>` replaces (part of) a virtual document. */
