@@ -106,6 +106,21 @@ describe('rego_type_error: wrong argument types known statically', () => {
   });
 });
 
+describe('rego_type_error: deprecated builtins in Rego v1', () => {
+  it('are reported where they are called', () => {
+    expect(check('package a\np if { re_match("a", "b") }\nq if { x := any([true]); x }\nr := set_diff({1}, {2})\n')).toEqual([
+      'rego_type_error 2:8 deprecated built-in function calls in expression: re_match',
+      'rego_type_error 3:13 deprecated built-in function calls in expression: any',
+      'rego_type_error 4:6 deprecated built-in function calls in expression: set_diff',
+    ]);
+  });
+  it('are accepted in Rego v0 modules', () => {
+    const m = parseModule('package a\np { re_match("a", "b") }\n', 'm.rego', { regoVersion: 'v0' });
+    expect(m.errors).toEqual([]);
+    expect(checkModules([m.value!]).errors).toEqual([]);
+  });
+});
+
 describe('rego_compile_error: redeclared variables', () => {
   it('two := of one name in a body', () => {
     expect(check('package a\np if { x := 1; x := 2 }\n')).toEqual(['rego_compile_error 2:16 var x assigned above']);

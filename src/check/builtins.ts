@@ -205,6 +205,12 @@ function loadCapabilities(): CapabilityEntry[] {
   throw new Error('capabilities.json of @open-policy-agent/opa-wasm not found');
 }
 
+/** Builtins OPA deprecated; Rego v1 modules may not call them. */
+const DEPRECATED = new Set([
+  'all', 'any', 're_match', 'set_diff', 'net.cidr_overlap',
+  'cast_array', 'cast_boolean', 'cast_null', 'cast_object', 'cast_set', 'cast_string',
+]);
+
 function buildTable(): Map<string, BuiltinDecl> {
   const table = new Map<string, BuiltinDecl>();
   for (const b of loadCapabilities()) {
@@ -216,7 +222,7 @@ function buildTable(): Map<string, BuiltinDecl> {
       variadic: b.decl.variadic,
       relation: b.relation === true,
       infix: b.infix,
-      deprecated: b.deprecated === true,
+      deprecated: b.deprecated === true || DEPRECATED.has(b.name),
       arity: args.length,
     });
   }
@@ -229,7 +235,7 @@ function buildTable(): Map<string, BuiltinDecl> {
       variadic: e.variadic,
       relation: e.relation === true,
       infix: table.get(name)?.infix,
-      deprecated: e.deprecated === true,
+      deprecated: e.deprecated === true || DEPRECATED.has(name),
       arity: e.args.length,
     });
   }

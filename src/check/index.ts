@@ -34,6 +34,7 @@
 //   rego_unsafe_var_error safety.ts
 //   rego_recursion_error ruletree.ts
 //   rego_type_error      typecheck.ts (arity, argument types)
+//   rego_type_error      typecheck.ts (deprecated builtins such as `any`, `re_match`: Rego v1 only)
 import type { Import, Module, Query, RefTerm, Rule } from '../syntax/ast.js';
 import type { RegoError } from '../syntax/diagnostics.js';
 import { Resolver, type ResolveContext } from './resolve.js';
@@ -117,7 +118,11 @@ export function checkModules(modules: Module[], _options: CheckOptions = {}): Ch
   // reported in stage 6, where OPA's type checker reports them).
   const calls: CallContext = { errors, userFunction: (path) => tree.functionArity(path) };
   const typeErrors: RegoError[] = [];
-  for (const m of out) for (const r of m.rules) checkCalls(r, r.body, calls, errors, typeErrors);
+  const deprecatedErrors: RegoError[] = [];
+  for (const m of out) {
+    const deprecated = m.regoVersion === 'v0' ? undefined : deprecatedErrors;
+    for (const r of m.rules) checkCalls(r, r.body, calls, errors, typeErrors, deprecated);
+  }
   if (errors.length > 0) return { modules: out, errors: sortErrors(errors) };
 
   // Stage 4: safety, reordering every body.
@@ -131,6 +136,10 @@ export function checkModules(modules: Module[], _options: CheckOptions = {}): Ch
 
   // Stage 6: arity and argument types.
   errors.push(...typeErrors);
+  if (errors.length > 0) return { modules: out, errors: sortErrors(errors) };
+
+  // Stage 7: deprecated builtins (Rego v1 only).
+  errors.push(...deprecatedErrors);
   return { modules: out, errors: sortErrors(errors) };
 }
 
@@ -152,12 +161,14 @@ export function checkQuery(query: Query, modules: Module[]): { query: Query; err
   if (errors.length > 0) return { query: out, errors: sortByLocation(errors) };
   const calls: CallContext = { errors, userFunction: (path) => tree.functionArity(path) };
   const typeErrors: RegoError[] = [];
-  checkCalls(undefined, out.body, calls, errors, typeErrors);
+  const deprecatedErrors: RegoError[] = [];
+  checkCalls(undefined, out.body, calls, errors, typeErrors, deprecatedErrors);
   if (errors.length > 0) return { query: out, errors: sortByLocation(errors) };
   const safety = new SafetyChecker({ errors, rewritten, arityOf: (op) => arityOf(op, calls) });
   out.body = safety.checkQuery(out.body).body;
   if (errors.length > 0) return { query: out, errors: sortByLocation(errors) };
   errors.push(...typeErrors);
+  if (errors.length === 0) errors.push(...deprecatedErrors);
   return { query: out, errors: sortByLocation(errors) };
 }
 

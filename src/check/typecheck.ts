@@ -9,6 +9,7 @@ import { dataPrefix, dottedName, showPath, showTerm } from './terms.js';
 
 export interface FunctionInfo {
   name: string;
+  deprecated?: boolean;
   arity: number;
   args?: RegoType[];
   result?: RegoType;
@@ -35,7 +36,7 @@ export function resolveFunction(op: RefTerm, ctx: CallContext): FunctionInfo | '
   if (name === undefined) return 'unknown';
   const b = lookupBuiltin(name);
   if (b === undefined) return undefined;
-  return { name, arity: b.arity, args: b.args, result: b.result, variadic: b.variadic !== undefined };
+  return { name, arity: b.arity, args: b.args, result: b.result, variadic: b.variadic !== undefined, deprecated: b.deprecated };
 }
 
 /**
@@ -43,7 +44,15 @@ export function resolveFunction(op: RefTerm, ctx: CallContext): FunctionInfo | '
  * arity mismatches and statically wrong argument types to `types` (OPA reports them in a later
  * stage, so the caller decides whether they are shown).
  */
-export function checkCalls(rule: Rule | undefined, body: Body, ctx: CallContext, undefinedErrors: RegoError[], typeErrors: RegoError[]): void {
+export function checkCalls(
+  rule: Rule | undefined,
+  body: Body,
+  ctx: CallContext,
+  undefinedErrors: RegoError[],
+  typeErrors: RegoError[],
+  /** Where calls of deprecated builtins are reported (Rego v1 rejects them); omitted for v0. */
+  deprecatedErrors?: RegoError[],
+): void {
   walkCalls(rule, body, (call, topLevel, replaced) => {
     const f = resolveFunction(call.operator, ctx);
     if (f === undefined) {
@@ -51,6 +60,9 @@ export function checkCalls(rule: Rule | undefined, body: Body, ctx: CallContext,
       return;
     }
     if (f === 'unknown') return;
+    if (f.deprecated && deprecatedErrors !== undefined) {
+      deprecatedErrors.push({ code: 'rego_type_error', message: `deprecated built-in function calls in expression: ${f.name}`, location: call.location });
+    }
     const report = (what: string) => {
       const have = call.args.map((a) => staticType(a, ctx));
       const args = (f.args ?? Array.from({ length: f.arity }, () => ANY)).map(typeName);
