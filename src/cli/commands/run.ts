@@ -20,6 +20,7 @@ import {
   FileAuditStore,
   createCheckpointSigner,
   loadPrivateKey,
+  AUDIT_UNAVAILABLE,
   lineageRevocations,
   withAudit,
   type CheckpointSigner,
@@ -124,7 +125,14 @@ export async function governedRun(argv: string[], opts: RunOptions): Promise<num
     const { key, kid } = await loadPrivateKey(opts.auditKey);
     signer = await createCheckpointSigner(key, kid);
   }
-  const store = await FileAuditStore.open(opts.log ?? defaultAuditLog(), { signer, checkpointEvery: signer ? opts.checkpointEvery : undefined });
+  let store: FileAuditStore;
+  try {
+    store = await FileAuditStore.open(opts.log ?? defaultAuditLog(), { signer, checkpointEvery: signer ? opts.checkpointEvery : undefined });
+  } catch (err) {
+    // No audit log, no decision: nothing runs.
+    process.stderr.write(`govern: denied: ${AUDIT_UNAVAILABLE}: the audit log cannot be opened: ${(err as Error).message}\n`);
+    return DENIED_EXIT_CODE;
+  }
   const pinsPath = resolve(opts.pins ?? defaultPinsPath(resolve(bundle)));
   const inner = await createGovernor({
     bundle,
