@@ -148,6 +148,14 @@ describe('rego_compile_error: assignment to input or data', () => {
   });
 });
 
+describe('Rego v0 modules', () => {
+  it('may shadow input and import one name twice, as OPA allows outside strict mode', () => {
+    const m = parseModule('package a\nimport data.x.y\nimport data.z.y\np { input := 1; input }\n', 'm.rego', { regoVersion: 'v0' });
+    expect(m.errors).toEqual([]);
+    expect(checkModules([m.value!]).errors).toEqual([]);
+  });
+});
+
 describe('rego_compile_error: other structural errors', () => {
   it(':= with a constant on the left', () => {
     expect(check('package a\np if { 1 := y }\n')).toEqual(['rego_compile_error 2:8 cannot assign to number']);

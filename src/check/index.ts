@@ -94,7 +94,7 @@ export function checkModules(modules: Module[], _options: CheckOptions = {}): Ch
         location: loc,
       });
     }
-    importGlobals(m.imports, globals, errors);
+    importGlobals(m.imports, globals, m.regoVersion === 'v0' ? [] : errors);
     const ctx: ResolveContext = {
       errors,
       rewritten,
@@ -102,6 +102,7 @@ export function checkModules(modules: Module[], _options: CheckOptions = {}): Ch
       globals,
       isFunctionPath: (ref) => isUserFunction(tree, ref),
       ruleRefs,
+      v0: m.regoVersion === 'v0',
       keepTopLevelNames: false,
     };
     const resolver = new Resolver(ctx);

@@ -57,6 +57,8 @@ export interface ResolveContext {
   isFunctionPath: (dataRef: RefTerm) => boolean;
   /** Filled with each resolved rule's refs into data (its dependencies), when given. */
   ruleRefs?: Map<Rule, RefTerm[]>;
+  /** The module is Rego v0: the checks OPA 1.x applies only to v1 are skipped. */
+  v0?: boolean;
   /** Queries keep their top-level names: they are the names of the result bindings. */
   keepTopLevelNames: boolean;
 }
@@ -68,6 +70,11 @@ export class Resolver {
 
   private error(message: string, location: Location): void {
     this.ctx.errors.push({ code: 'rego_compile_error', message, location });
+  }
+
+  /** Errors OPA raises for Rego v1 (and strict mode) only: v0 modules accept these. */
+  private strictError(message: string, location: Location): void {
+    if (!this.ctx.v0) this.error(message, location);
   }
 
   private fresh(original: string): string {
@@ -88,10 +95,10 @@ export class Resolver {
       if (args !== undefined) {
         for (const a of args) {
           const root = a.type === 'ref' && a.terms.length === 1 ? a.terms[0]! : undefined;
-          if (root?.type === 'var' && ROOTS.has(root.name)) this.error(`args must not shadow ${root.name} (use a different variable name)`, root.location);
+          if (root?.type === 'var' && ROOTS.has(root.name)) this.strictError(`args must not shadow ${root.name} (use a different variable name)`, root.location);
           collectPatternVars(a, (v) => {
             if (v.wildcard) return;
-            if (ROOTS.has(v.name)) this.error(`args must not shadow ${v.name} (use a different variable name)`, v.location);
+            if (ROOTS.has(v.name)) this.strictError(`args must not shadow ${v.name} (use a different variable name)`, v.location);
             if (!scope.vars.has(v.name)) scope.vars.set(v.name, { occ: 'arg', name: v.name, location: v.location, used: true });
           });
         }
@@ -113,7 +120,7 @@ export class Resolver {
     this.ctx.ruleRefs?.set(links[0]!, this.refs);
     const name = rule.head.ref.terms[0];
     if (name !== undefined && name.type === 'var' && ROOTS.has(name.name)) {
-      this.error(`rules must not shadow ${name.name} (use a different rule name)`, name.location);
+      this.strictError(`rules must not shadow ${name.name} (use a different rule name)`, name.location);
     }
     return links[0]!;
   }
@@ -139,7 +146,7 @@ export class Resolver {
   private declare(v: VarTerm, occ: Occurrence, scope: Scope, keepNames: boolean, mustUse = false): VarTerm {
     if (v.wildcard) return v;
     if (ROOTS.has(v.name)) {
-      this.error(`variables must not shadow ${v.name} (use a different variable name)`, v.location);
+      this.strictError(`variables must not shadow ${v.name} (use a different variable name)`, v.location);
       return v;
     }
     const existing = scope.vars.get(v.name);
