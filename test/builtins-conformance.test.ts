@@ -16,6 +16,7 @@ const FAMILIES: { folders: string[]; prefixes: string[]; min: number }[] = [
   { folders: ['uuid', 'rendertemplate', 'reachable', 'strings'], prefixes: ['uuid.', 'strings.render_template', 'graph.', 'strings.any_'], min: 10 },
   { folders: ['jsonfilter', 'jsonremove', 'jsonremoveidempotent', 'jsonpatch', 'objectfilter', 'objectfilteridempotent', 'objectget', 'objectremove', 'objectunion', 'objectunionn', 'subset'], prefixes: ['json.', 'object.'], min: 20 },
   { folders: ['time'], prefixes: ['time.'], min: 4 },
+  { folders: ['strings'], prefixes: ['strings.split_n'], min: 10 },
   { folders: ['jwtbuiltins', 'jwtdecodeverify', 'jwtencodesign', 'jwtencodesignheadererrors', 'jwtencodesignpayloaderrors', 'jwtencodesignraw', 'jwtverifyeddsa', 'jwtverifyhs256', 'jwtverifyhs384', 'jwtverifyhs512', 'jwtverifyrsa'], prefixes: ['io.jwt.'], min: 50 },
 ];
 

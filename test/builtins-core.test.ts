@@ -135,3 +135,25 @@ describe('net', () => {
     expect(strict['net.cidr_contains']!('::/0', '10.0.0.1')).toBe(false);
   });
 });
+
+describe('json schema', () => {
+  const schema = { properties: { id: { type: 'integer' }, tags: { type: 'array', items: { type: 'string' }, maxItems: 2 } }, required: ['id'] };
+  it('reports errors the way OPA (gojsonschema) words them', () => {
+    expect(strict['json.match_schema']!({ id: 5 }, schema)).toEqual([true, []]);
+    expect(strict['json.match_schema']!('{"id": "foo"}', JSON.stringify(schema))).toEqual([
+      false,
+      [{ desc: 'Invalid type. Expected: integer, given: string', error: 'id: Invalid type. Expected: integer, given: string', field: 'id', type: 'invalid_type' }],
+    ]);
+    const [, errors] = strict['json.match_schema']!({ tags: ['a', 1, 'c'] }, schema) as [boolean, { field: string; type: string }[]];
+    expect(errors.map((e) => `${e.field}:${e.type}`).sort()).toEqual(['(root):required', 'tags.1:invalid_type', 'tags:array_max_items']);
+    expect(strict['json.match_schema']!({ value: 'allow' }, { enum: [] })).toEqual([
+      false,
+      [{ desc: '(root) must be one of the following: ', error: '(root): (root) must be one of the following: ', field: '(root)', type: 'enum' }],
+    ]);
+  });
+  it('rejects invalid schemas', () => {
+    expect(() => strict['json.match_schema']!({}, { type: 'unknown' })).toThrow('has a primitive type that is NOT VALID -- given: /unknown/');
+    expect(strict['json.verify_schema']!({ type: 'object' })).toEqual([true, null]);
+    expect((strict['json.verify_schema']!({ type: 'unknown' }) as unknown[])[0]).toBe(false);
+  });
+});

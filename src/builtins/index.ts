@@ -19,6 +19,7 @@ import { miscBuiltins } from './misc.js';
 import { timeBuiltins } from './time.js';
 import { graphqlBuiltins } from './graphql.js';
 import { awsBuiltins } from './aws.js';
+import { jsonSchemaBuiltins } from './jsonschema.js';
 
 export { BuiltinError, RawNumber } from './common.js';
 
@@ -56,6 +57,7 @@ const FAMILIES: BuiltinFamily[] = [
   timeBuiltins,
   graphqlBuiltins,
   awsBuiltins,
+  jsonSchemaBuiltins,
 ];
 
 /** Builtins whose answer is not a function of their arguments. */

@@ -160,6 +160,16 @@ export const miscBuiltins: BuiltinFamily = {
     const b = stringOrList(base, 2);
     return s.some((x) => b.some((p) => x.endsWith(p)));
   },
+  'strings.split_n': (_ctx, value, delimiter, n) => {
+    const s = str(value, 1);
+    const d = str(delimiter, 2);
+    const count = int(n, 3);
+    // Go's strings.Split: an empty delimiter splits into UTF-8 characters
+    const parts = d === '' ? [...s] : s.split(d);
+    if (s === '' && d === '') return [];
+    // n > 0: the first n parts; n < 0: the last |n| parts
+    return count >= 0 ? parts.slice(0, count) : parts.slice(Math.max(0, parts.length + count));
+  },
   'graph.reachable': (_ctx, graph, initial) => reachable(graph, initial),
   'graph.reachable_paths': (_ctx, graph, initial) => reachablePaths(graph, initial),
   'opa.runtime': () => ({}),

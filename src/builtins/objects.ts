@@ -242,6 +242,7 @@ function applyPatch(doc: Json, patches: Json[]): Json | undefined {
         break;
       }
       case 'test': {
+        if (!('value' in p)) return undefined;
         const value = getAt(cur, path);
         if (value === undefined || !deepEqual(value, p.value)) return undefined;
         break;
