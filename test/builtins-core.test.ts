@@ -157,3 +157,13 @@ describe('json schema', () => {
     expect((strict['json.verify_schema']!({ type: 'unknown' }) as unknown[])[0]).toBe(false);
   });
 });
+
+describe('deprecated casts and set_diff', () => {
+  it('pass values of the right type through and reject others', () => {
+    expect(strict['cast_set']!([3, 1, 3])).toEqual([1, 3]);
+    expect(strict['cast_array']!([2, 1])).toEqual([2, 1]);
+    expect(strict['cast_string']!('a')).toBe('a');
+    expect(() => strict['cast_boolean']!('true')).toThrow('eval_type_error: cast_boolean: operand 1 must be boolean but got string');
+    expect(strict['set_diff']!([1, 2, 3], [2])).toEqual([1, 3]);
+  });
+});

@@ -246,9 +246,10 @@ function loadPrivateKey(input: string): KeyObject {
 }
 
 /** Chain check: certs[0] is the root, each later certificate is issued by the one before it. */
-function verifyChain(ctx: BuiltinContext, certs: X509Certificate[]): boolean {
+function verifyChain(ctx: BuiltinContext, certs: X509Certificate[], options: { nowMs?: number; dnsName?: string } = {}): boolean {
   if (certs.length < 2) return false;
-  const now = Number(ctx.now() / 1_000_000n);
+  const now = options.nowMs ?? Number(ctx.now() / 1_000_000n);
+  if (options.dnsName !== undefined && certs.at(-1)!.checkHost(options.dnsName) === undefined) return false;
   for (let i = 0; i < certs.length; i++) {
     const cert = certs[i]!;
     const issuer = certs[Math.max(0, i - 1)]!;
@@ -285,6 +286,17 @@ export const cryptoBuiltins: BuiltinFamily = {
   'crypto.x509.parse_and_verify_certificates': (ctx, certs) => {
     const parsed = loadCertificates(str(certs, 1));
     return verifyChain(ctx, parsed) ? [true, parsed.map(certificateObject)] : [false, []];
+  },
+  'crypto.x509.parse_and_verify_certificates_with_options': (ctx, certs, optionsValue) => {
+    const parsed = loadCertificates(str(certs, 1));
+    const options = typeof optionsValue === 'object' && optionsValue !== null && !Array.isArray(optionsValue) ? (optionsValue as Record<string, unknown>) : {};
+    const verifyOptions: { nowMs?: number; dnsName?: string } = {};
+    for (const [k, v] of Object.entries(options)) {
+      if (k === 'DNSName' && typeof v === 'string') verifyOptions.dnsName = v;
+      else if (k === 'CurrentTime' && typeof v === 'number') verifyOptions.nowMs = v / 1e6;
+      else if (k !== 'MaxConstraintComparisons' && k !== 'KeyUsages') fail(`invalid key option: ${k}`);
+    }
+    return verifyChain(ctx, parsed, verifyOptions) ? [true, parsed.map(certificateObject)] : [false, []];
   },
   'crypto.x509.parse_certificate_request': (_ctx, csr) => parseCertificateRequest(str(csr, 1)),
   'crypto.x509.parse_keypair': (_ctx, certInput, keyInput) => {

@@ -173,6 +173,19 @@ export const miscBuiltins: BuiltinFamily = {
   'graph.reachable': (_ctx, graph, initial) => reachable(graph, initial),
   'graph.reachable_paths': (_ctx, graph, initial) => reachablePaths(graph, initial),
   'opa.runtime': () => ({}),
+  // deprecated casts and set_diff, still callable in OPA
+  cast_array: (_ctx, x) => (Array.isArray(x) ? x : operandError(1, 'one of {array, set}', x)),
+  cast_set: (_ctx, x) => (Array.isArray(x) ? toSet(x) : operandError(1, 'one of {array, set}', x)),
+  cast_boolean: (_ctx, x) => (typeof x === 'boolean' ? x : operandError(1, 'boolean', x)),
+  cast_null: (_ctx, x) => (x === null ? x : operandError(1, 'null', x)),
+  cast_object: (_ctx, x) => (isObject(x) ? x : operandError(1, 'object', x)),
+  cast_string: (_ctx, x) => (typeof x === 'string' ? x : operandError(1, 'string', x)),
+  set_diff: (_ctx, a, b) => {
+    if (!Array.isArray(a)) operandError(1, 'set', a);
+    if (!Array.isArray(b)) operandError(2, 'set', b);
+    const drop = new Set((b as Json[]).map((x) => JSON.stringify(x)));
+    return toSet((a as Json[]).filter((x) => !drop.has(JSON.stringify(x))));
+  },
 };
 
 export { fail };
