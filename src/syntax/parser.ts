@@ -84,6 +84,7 @@ interface SavedState {
   i: number;
   errors: number;
   wildcard: number;
+  depth: number;
 }
 
 /** What the v1 checks need to know about how a rule was written (not part of the AST). */
@@ -102,6 +103,7 @@ class Parser {
   readonly errors: RegoError[] = [];
   private wildcard = 0;
   private templateVars = 0;
+  private readonly termCache = new Map<number, { term: Term; end: number; wildcard: number; templateVars: number }>();
   private depth = 0;
   private readonly keywords: Set<string>;
   readonly ruleSyntax: RuleSyntax[] = [];
@@ -142,7 +144,7 @@ class Parser {
   }
 
   private save(): SavedState {
-    return { i: this.i, errors: this.errors.length, wildcard: this.wildcard };
+    return { i: this.i, errors: this.errors.length, wildcard: this.wildcard, depth: this.depth };
   }
 
   private restore(s: SavedState): void {
@@ -150,6 +152,7 @@ class Parser {
     this.tok = this.toks[s.i]!;
     this.errors.length = s.errors;
     this.wildcard = s.wildcard;
+    this.depth = s.depth;
   }
 
   isKeyword(word: string): boolean {
@@ -345,8 +348,24 @@ class Parser {
 
   /** One operand: a scalar, var, composite, comprehension, parenthesised term, with any ref/call suffix. */
   parseTerm(): Term {
-    this.enter();
     const tok = this.tok;
+    // Composite terms are remembered by position: when a guess (`{a}` read as a set head, then
+    // again as an operand of `{a} + 1`) is undone and the same term read again, the second read
+    // is free, so nested guesses stay linear instead of doubling per level.
+    const start = this.i;
+    const cacheable =
+      tok.type === Tok.LBRACE || tok.type === Tok.LBRACK || tok.type === Tok.LPAREN || tok.type === Tok.TEMPLATE_HEAD;
+    if (cacheable) {
+      const hit = this.termCache.get(start);
+      if (hit !== undefined) {
+        this.i = hit.end;
+        this.tok = this.toks[hit.end]!;
+        this.wildcard = hit.wildcard;
+        this.templateVars = hit.templateVars;
+        return hit.term;
+      }
+    }
+    this.enter();
     let term: Term;
     switch (tok.type) {
       case Tok.IDENT: {
@@ -397,6 +416,7 @@ class Parser {
     }
     term = this.parseTermFinish(term);
     this.depth--;
+    if (cacheable) this.termCache.set(start, { term, end: this.i, wildcard: this.wildcard, templateVars: this.templateVars });
     return term;
   }
 
