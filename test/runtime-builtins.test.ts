@@ -115,7 +115,7 @@ describe('arrays and objects', () => {
     expect(call('array.slice', '[1, 2, 3]', '-1', '10')).toBe('[1, 2, 3]');
     expect(call('array.slice', '[1, 2, 3]', '2', '1')).toBe('[]');
     expect(call('array.reverse', '[1, 2, 3]')).toBe('[3, 2, 1]');
-    expect(call('array.flatten', '[1, [2, [3]], []]')).toBe('[1, 2, 3]');
+    expect(call('array.flatten', '[1, [2, [3]], []]')).toBe('[1, 2, [3]]');
   });
 
   it('gets, removes, filters, unions and lists keys of objects', () => {

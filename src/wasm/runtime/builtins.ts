@@ -3,7 +3,7 @@
 // strict builtin errors are off, see errors.ts).
 import { alloc } from "./alloc";
 import { bufNew } from "./buf";
-import { builtinError, typeError } from "./errors";
+import { builtinError, intError, typeError, typeErrorText } from "./errors";
 import { dumpJSON, parseJSON, writeJSON } from "./json";
 import {
   intOk, isNum, isZero, numAbs, numAdd, numDiv, numF64, numFromF64, numIsNegative, numMul, numNeg, numRem,
@@ -267,9 +267,9 @@ export function rt_builtin_array_slice(a: usize, s: usize, e: usize): usize {
   if (!isNum(e)) return typeError("array.slice", 3, "number", e);
   const n = <i64>arrLen(a);
   let start = numToI64(s);
-  if (!intOk) return typeError("array.slice", 2, "integer", s);
+  if (!intOk) return intError("array.slice", 2);
   let stop = numToI64(e);
-  if (!intOk) return typeError("array.slice", 3, "integer", e);
+  if (!intOk) return intError("array.slice", 3);
   if (start < 0) start = 0;
   if (stop > n) stop = n;
   if (start > stop) start = stop;
@@ -289,18 +289,18 @@ export function rt_builtin_array_reverse(a: usize): usize {
   return out;
 }
 
-function flattenInto(out: usize, a: usize): void {
-  const n = arrLen(a);
-  for (let i: u32 = 0; i < n; i++) {
-    const x = arrGet(a, i);
-    if (tag(x) == T_ARR) flattenInto(out, x);
-    else arrayPush(out, x);
-  }
-}
 export function rt_builtin_array_flatten(a: usize): usize {
   if (!isT(a, T_ARR)) return typeError("array.flatten", 1, "array", a);
   const out = newArray(arrLen(a));
-  flattenInto(out, a);
+  const n = arrLen(a);
+  for (let i: u32 = 0; i < n; i++) {
+    const x = arrGet(a, i);
+    // One level only, as OPA: [[1, [2]]] becomes [1, [2]].
+    if (tag(x) == T_ARR) {
+      const m = arrLen(x);
+      for (let j: u32 = 0; j < m; j++) arrayPush(out, arrGet(x, j));
+    } else arrayPush(out, x);
+  }
   return out;
 }
 
@@ -342,7 +342,7 @@ function keySet(k: usize): usize {
 export function rt_builtin_object_remove(o: usize, keys: usize): usize {
   if (!isT(o, T_OBJ)) return typeError("object.remove", 1, "object", o);
   const ks = keySet(keys);
-  if (ks == 0) return typeError("object.remove", 2, "one of {array, object, set}", keys);
+  if (ks == 0) return typeError("object.remove", 2, "one of {object, set, array}", keys);
   const out = newTable(T_OBJ, tblCount(o));
   const view = sortedView(o);
   const n = tblCount(o);
@@ -356,7 +356,7 @@ export function rt_builtin_object_remove(o: usize, keys: usize): usize {
 export function rt_builtin_object_filter(o: usize, keys: usize): usize {
   if (!isT(o, T_OBJ)) return typeError("object.filter", 1, "object", o);
   const ks = keySet(keys);
-  if (ks == 0) return typeError("object.filter", 2, "one of {array, object, set}", keys);
+  if (ks == 0) return typeError("object.filter", 2, "one of {object, set, array}", keys);
   const out = newTable(T_OBJ, 0);
   const view = sortedView(o);
   const n = tblCount(o);
@@ -441,9 +441,16 @@ function isSubset(sup: usize, sub: usize): bool {
     }
     return false;
   }
-  if (tag(sup) == T_SET && tag(sub) == T_ARR) {
-    const m = arrLen(sub);
-    for (let j: u32 = 0; j < m; j++) if (!setContains(sup, arrGet(sub, j))) return false;
+  if (tag(sup) == T_ARR && tag(sub) == T_SET) {
+    // Every member of the set is an element of the array.
+    const view = sortedView(sub);
+    const n = tblCount(sub), m = arrLen(sup);
+    for (let i: u32 = 0; i < n; i++) {
+      const x = load<u32>(viewEntry(view, i));
+      let found = false;
+      for (let j: u32 = 0; j < m && !found; j++) found = valueEqual(arrGet(sup, j), x);
+      if (!found) return false;
+    }
     return true;
   }
   return valueEqual(sup, sub);
@@ -495,8 +502,10 @@ export function rt_builtin_to_number(v: usize): usize {
     case T_BOOL: return newInt(load<u32>(v, 4) ? 1 : 0);
     case T_STR: {
       const r = parseNumber(strData(v), strLen(v));
-      if (r == 0) return builtinError("to_number", "invalid syntax");
-      return r;
+      if (r != 0) return r;
+      // Go's ParseFloat takes NaN and infinities, which OPA then rejects as a type error.
+      if (isNanOrInf(strData(v), strLen(v))) return typeErrorText("to_number", "operand 1 must be a valid number string but got string");
+      return builtinError("to_number", "invalid syntax");
     }
   }
   return typeError("to_number", 1, "one of {boolean, null, number, string}", v);
@@ -505,9 +514,9 @@ export function rt_builtin_to_number(v: usize): usize {
 // ---------------------------------------------------------------- numbers.range
 function rangeImpl(name: string, a: usize, b: usize, step: i64): usize {
   let x = numToI64(a);
-  if (!intOk) return typeError(name, 1, "integer", a);
+  if (!intOk) return intError(name, 1);
   const y = numToI64(b);
-  if (!intOk) return typeError(name, 2, "integer", b);
+  if (!intOk) return intError(name, 2);
   const n = (x <= y ? (y - x) / step : (x - y) / step) + 1;
   if (n > 100000000) return builtinError(name, "range too large");
   const out = newArray(<u32>n);
@@ -524,9 +533,10 @@ export function rt_builtin_numbers_range_step(a: usize, b: usize, s: usize): usi
   if (!isNum(a)) return typeError("numbers.range_step", 1, "number", a);
   if (!isNum(b)) return typeError("numbers.range_step", 2, "number", b);
   if (!isNum(s)) return typeError("numbers.range_step", 3, "number", s);
-  const step = numToI64(s);
-  if (!intOk) return typeError("numbers.range_step", 3, "integer", s);
-  if (step <= 0) return builtinError("numbers.range_step", "step must be a positive integer");
+  if (numKind(s) == N_FLOAT) return intError("numbers.range_step", 3);
+  if (numIsNegative(s) || isZero(s)) return builtinError("numbers.range_step", "step must be a positive integer");
+  // A step beyond i64 is larger than any range of i64 bounds: only the start remains.
+  const step = numKind(s) == N_INT ? numToI64(s) : i64.MAX_VALUE;
   return rangeImpl("numbers.range_step", a, b, step);
 }
 
@@ -535,9 +545,9 @@ function bitsArgs(name: string, a: usize, b: usize): bool {
   if (!isNum(a)) { typeError(name, 1, "number", a); return false; }
   if (!isNum(b)) { typeError(name, 2, "number", b); return false; }
   numToI64(a);
-  if (!intOk) { typeError(name, 1, "integer", a); return false; }
+  if (!intOk) { intError(name, 1); return false; }
   numToI64(b);
-  if (!intOk) { typeError(name, 2, "integer", b); return false; }
+  if (!intOk) { intError(name, 2); return false; }
   return true;
 }
 export function rt_builtin_bits_and(a: usize, b: usize): usize {
@@ -552,7 +562,7 @@ export function rt_builtin_bits_xor(a: usize, b: usize): usize {
 export function rt_builtin_bits_negate(a: usize): usize {
   if (!isNum(a)) return typeError("bits.negate", 1, "number", a);
   const x = numToI64(a);
-  if (!intOk) return typeError("bits.negate", 1, "integer", a);
+  if (!intOk) return intError("bits.negate", 1);
   return newInt(~x);
 }
 export function rt_builtin_bits_lsh(a: usize, b: usize): usize {
@@ -660,4 +670,15 @@ export function rt_builtin_internal_member_3(k: usize, x: usize, c: usize): usiz
   }
   if (t == T_SET) return boolValue(valueEqual(k, x) && setContains(c, x));
   return FALSE_V;
+}
+
+// "nan", "inf", "infinity" in any case, optionally signed.
+function isNanOrInf(p: usize, n: usize): bool {
+  let i: usize = 0;
+  if (n > 0 && (load<u8>(p) == 0x2b || load<u8>(p) == 0x2d)) i = 1;
+  const len = n - i;
+  if (len != 3 && len != 8) return false;
+  const w = len == 3 ? (load<u8>(p + i) == 0x6e || load<u8>(p + i) == 0x4e ? "nan" : "inf") : "infinity";
+  for (let k: usize = 0; k < len; k++) if ((<u32>load<u8>(p + i + k) | 0x20) != <u32>w.charCodeAt(<i32>k)) return false;
+  return true;
 }

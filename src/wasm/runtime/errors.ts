@@ -32,6 +32,29 @@ export function typeError(name: string, operand: u32, want: string, v: usize): u
   return 0;
 }
 
+/** `eval_type_error: <name>: operand <n> must be integer number but got floating-point number`. */
+export function intError(name: string, operand: u32): usize {
+  if (!rt_strict) return 0;
+  const b = bufNew(96);
+  bufAscii(b, name);
+  bufAscii(b, ": operand ");
+  bufU64(b, operand);
+  bufAscii(b, " must be integer number but got floating-point number");
+  abortBytes("eval_type_error: ", load<u32>(b), load<u32>(b, 4));
+  return 0;
+}
+
+/** `eval_type_error: <name>: <message>` with a message of its own; returns 0. */
+export function typeErrorText(name: string, message: string): usize {
+  if (!rt_strict) return 0;
+  const b = bufNew(96);
+  bufAscii(b, name);
+  bufAscii(b, ": ");
+  bufAscii(b, message);
+  abortBytes("eval_type_error: ", load<u32>(b), load<u32>(b, 4));
+  return 0;
+}
+
 /** `eval_builtin_error: <name>: <message>`; returns 0. */
 export function builtinError(name: string, message: string): usize {
   if (!rt_strict) return 0;
@@ -53,5 +76,16 @@ export function builtinErrorBytes(name: string, message: string, extra: usize, l
   bufBytes(b, extra, len);
   bufByte(b, 0);
   abortBytes("eval_builtin_error: ", load<u32>(b), load<u32>(b, 4) - 1);
+  return 0;
+}
+
+/** `eval_type_error: <name>: ` followed by `len` bytes of message; returns 0. */
+export function typeErrorBytes(name: string, msg: usize, len: usize): usize {
+  if (!rt_strict) return 0;
+  const b = bufNew(96);
+  bufAscii(b, name);
+  bufAscii(b, ": ");
+  bufBytes(b, msg, len);
+  abortBytes("eval_type_error: ", load<u32>(b), load<u32>(b, 4));
   return 0;
 }

@@ -810,3 +810,29 @@ export function compareF64ToDecimal(f: f64, digits: usize, n: usize, exp10: i32)
   if (exp10 >= 0) { r = magMulPow(r, rn, 10, exp10); rn = magLen; } else { l = magMulPow(l, ln, 10, -exp10); ln = magLen; }
   return magCompare(l, ln, r, rn);
 }
+
+/** Exact order of two numbers through their decimal digits. */
+export function decCompare(a: usize, b: usize): i32 {
+  decParts(a);
+  const an = dNeg, ap = dMag, al = dLen, ae = dExp;
+  decParts(b);
+  const bn = dNeg, bp = dMag, bl = dLen, be = dExp;
+  const aZero = al == 1 && load<u8>(ap) == 0x30, bZero = bl == 1 && load<u8>(bp) == 0x30;
+  const sa: i32 = aZero ? 0 : (an ? -1 : 1), sb: i32 = bZero ? 0 : (bn ? -1 : 1);
+  if (sa != sb) return sa < sb ? -1 : 1;
+  if (sa == 0) return 0;
+  // Same sign: the position of the first digit decides, then the digits (missing ones are 0).
+  const ma = <i64>al + <i64>ae, mb = <i64>bl + <i64>be;
+  let c: i32 = 0;
+  if (ma != mb) c = ma < mb ? -1 : 1;
+  else {
+    const n = al < bl ? al : bl;
+    const d = memory.compare(ap, bp, n);
+    if (d != 0) c = d < 0 ? -1 : 1;
+    else {
+      for (let i = n; i < al; i++) if (load<u8>(ap + i) != 0x30) { c = 1; break; }
+      for (let i = n; i < bl; i++) if (load<u8>(bp + i) != 0x30) { c = -1; break; }
+    }
+  }
+  return sa > 0 ? c : -c;
+}

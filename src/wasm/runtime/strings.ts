@@ -2,7 +2,7 @@
 // string form used by template strings.
 import { alloc } from "./alloc";
 import { bufAscii, bufByte, bufBytes, bufNew, bufReserve, bufU64, bufI64 } from "./buf";
-import { builtinError, typeError } from "./errors";
+import { builtinError, intError, typeError, typeErrorBytes, typeErrorText, typeName } from "./errors";
 import { utf8Encode, writeQuoted, writeRego } from "./json";
 import { compareF64ToDecimal, intOk, numToI64, writeF64, writeNumberCanonical, isNum, numF64 } from "./numbers";
 import {
@@ -95,7 +95,7 @@ function stringsOf(name: string, operand: u32, v: usize): usize {
     const n = arrLen(v);
     for (let i: u32 = 0; i < n; i++) {
       const x = arrGet(v, i);
-      if (!isStr(x)) return typeError(name, operand, "string", x);
+      if (!isStr(x)) return collectionTypeError(name, operand, "array", x);
       arrayPush(out, x);
     }
     return out;
@@ -105,12 +105,26 @@ function stringsOf(name: string, operand: u32, v: usize): usize {
     const n = tblCount(v);
     for (let i: u32 = 0; i < n; i++) {
       const x = load<u32>(load<u32>(view + (<usize>i << 2)));
-      if (!isStr(x)) return typeError(name, operand, "string", x);
+      if (!isStr(x)) return collectionTypeError(name, operand, "set", x);
       arrayPush(out, x);
     }
     return out;
   }
-  return typeError(name, operand, "one of {array, set, string}", v);
+  return typeError(name, operand, "one of {string, set, array}", v);
+}
+
+// `operand 1 must be array of strings but got array containing number`
+function collectionTypeError(name: string, operand: u32, kind: string, elem: usize): usize {
+  const b = bufNew(96);
+  bufAscii(b, "operand ");
+  bufU64(b, operand);
+  bufAscii(b, " must be ");
+  bufAscii(b, kind);
+  bufAscii(b, " of strings but got ");
+  bufAscii(b, kind);
+  bufAscii(b, " containing ");
+  bufAscii(b, typeName(elem));
+  return typeErrorBytes(name, load<u32>(b), load<u32>(b, 4));
 }
 
 function anyMatch(name: string, s: usize, p: usize, suffix: bool): usize {
@@ -140,9 +154,9 @@ export function rt_builtin_strings_any_suffix_match(s: usize, p: usize): usize {
 // ---------------------------------------------------------------- building strings
 export function rt_builtin_concat(delim: usize, coll: usize): usize {
   if (!isStr(delim)) return typeError("concat", 1, "string", delim);
+  if (isStr(coll)) return typeError("concat", 2, "one of {set, array}", coll);
   const parts = stringsOf("concat", 2, coll);
   if (parts == 0) return 0;
-  if (isStr(coll)) return typeError("concat", 2, "one of {array, set}", coll);
   const b = bufNew(64);
   const n = arrLen(parts);
   for (let i: u32 = 0; i < n; i++) {
@@ -276,7 +290,10 @@ export function rt_builtin_replace(s: usize, old: usize, nw: usize): usize {
   return replaceImpl(s, old, nw, -1);
 }
 
-/** strings.replace_n(patterns, s): at each position the first matching key (in key order) wins. */
+/**
+ * strings.replace_n(patterns, s) like Go's strings.NewReplacer with the pairs in key order: at each
+ * position the first matching key wins; an empty key matches everywhere, but not twice in a row.
+ */
 export function rt_builtin_strings_replace_n(pats: usize, s: usize): usize {
   if (pats == 0 || tag(pats) != T_OBJ) return typeError("strings.replace_n", 1, "object", pats);
   if (!isStr(s)) return typeError("strings.replace_n", 2, "string", s);
@@ -284,33 +301,55 @@ export function rt_builtin_strings_replace_n(pats: usize, s: usize): usize {
   const k = tblCount(pats);
   for (let j: u32 = 0; j < k; j++) {
     const e = load<u32>(view + (<usize>j << 2));
-    if (!isStr(load<u32>(e))) return typeError("strings.replace_n", 1, "object[string: string]", pats);
-    if (!isStr(load<u32>(e, 4))) return typeError("strings.replace_n", 1, "object[string: string]", pats);
+    if (!isStr(load<u32>(e))) return typeErrorText("strings.replace_n", "operand 1 non-string key found in pattern object");
+    if (!isStr(load<u32>(e, 4))) return typeErrorText("strings.replace_n", "operand 1 non-string value found in pattern object");
   }
   const p = strData(s), n = strLen(s);
   const b = bufNew(n + 16);
   let i: usize = 0;
+  let prevEmpty = false;
   while (i <= n) {
     let matched = false;
     for (let j: u32 = 0; j < k; j++) {
       const e = load<u32>(view + (<usize>j << 2));
       const key = load<u32>(e);
       const kn = strLen(key);
-      if (kn == 0 || i + kn > n) continue;
-      if (memory.compare(p + i, strData(key), kn) == 0) {
+      if (kn == 0 && prevEmpty) continue;
+      if (i + kn > n) continue;
+      if (kn == 0 || memory.compare(p + i, strData(key), kn) == 0) {
         const val = load<u32>(e, 4);
         bufBytes(b, strData(val), strLen(val));
         i += kn;
+        prevEmpty = kn == 0;
         matched = true;
         break;
       }
     }
     if (matched) continue;
+    prevEmpty = false;
     if (i == n) break;
-    bufByte(b, load<u8>(p + i));
-    i++;
+    decodeRune(p + i, p + n);
+    bufBytes(b, p + i, runeSize);
+    i += runeSize;
   }
   return bufToString(b);
+}
+
+/** strings.split_n(s, delim, n): the first n parts (n > 0), the last -n parts (n < 0), none for 0. */
+export function rt_builtin_strings_split_n(s: usize, d: usize, count: usize): usize {
+  if (!isStr(s)) return typeError("strings.split_n", 1, "string", s);
+  if (!isStr(d)) return typeError("strings.split_n", 2, "string", d);
+  if (count == 0 || tag(count) != T_NUM) return typeError("strings.split_n", 3, "number", count);
+  const c = numToI64(count);
+  if (!intOk) return intError("strings.split_n", 3);
+  const all = splitImpl(s, d, -1);
+  const len = <i64>arrLen(all);
+  let from: i64 = 0, to: i64 = len;
+  if (c >= 0) to = c < len ? c : len;
+  else from = -c < len ? len + c : 0;
+  const out = newArray(<u32>(to - from));
+  for (let i = from; i < to; i++) arrayPush(out, arrGet(all, <u32>i));
+  return out;
 }
 
 // ---------------------------------------------------------------- trimming

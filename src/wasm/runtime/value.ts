@@ -1,6 +1,7 @@
 // Rego values laid out in linear memory (layout documented in README.md), their constructors,
 // hashing, equality, OPA's total order, and the hash tables behind objects and sets.
 import { alloc, rt_epoch } from "./alloc";
+import { decCompare } from "./numbers";
 
 export const T_NULL: u8 = 1;
 export const T_BOOL: u8 = 2;
@@ -475,18 +476,11 @@ export function numCompare(a: usize, b: usize): i32 {
     return x < y ? -1 : (x > y ? 1 : 0);
   }
   if (ka == N_BIG && kb == N_BIG) return bigCompareText(a, b);
-  if (ka == N_BIG || kb == N_BIG) {
-    // A big integer lies outside the i64 range; against a float compare the approximations
-    // first and fall back to the sign when they tie.
-    const x = numAsF64(a), y = numAsF64(b);
-    if (x < y) return -1;
-    if (x > y) return 1;
-    if (ka == N_BIG && kb == N_BIG) return 0;
-    if (ka == N_BIG) return load<u8>(numText(a)) == 0x2d ? -1 : 1;
-    return load<u8>(numText(b)) == 0x2d ? 1 : -1;
-  }
+  // Approximations first; when they tie (or lie beyond f64's range) compare the exact decimals.
   const x = numAsF64(a), y = numAsF64(b);
-  return x < y ? -1 : (x > y ? 1 : 0);
+  if (x < y) return -1;
+  if (x > y) return 1;
+  return decCompare(a, b);
 }
 
 // Big integers: text is "-?digits" without leading zeros.
