@@ -1,5 +1,5 @@
 // Small helpers over AST terms shared by the check passes.
-import type { Body, Expr, Location, RefTerm, Rule, Term, VarTerm } from '../syntax/ast.js';
+import type { Expr, RefTerm, Term, VarTerm } from '../syntax/ast.js';
 
 /** `a.b.c` for a ref whose head is a var and whose path is all strings, else undefined. */
 export function dottedName(ref: RefTerm): string | undefined {
@@ -118,10 +118,6 @@ export function termTypeName(t: Term): string {
   }
 }
 
-export function isClosure(t: Term): boolean {
-  return t.type === 'arraycomprehension' || t.type === 'setcomprehension' || t.type === 'objectcomprehension';
-}
-
 /**
  * Calls `visit` for every var occurrence in `t`, outside closures (comprehension bodies) and
  * skipping call operators. Ref heads are included.
@@ -196,49 +192,4 @@ export function exprTerms(e: Expr): Term[] {
   else out.push(v);
   for (const w of e.with) out.push(w.value);
   return out;
-}
-
-/** Every body in a rule: its own, each `else` link's, recursively including closures. */
-export function forEachRuleLink(rule: Rule, visit: (link: Rule) => void): void {
-  for (let r: Rule | undefined = rule; r !== undefined; r = r.else) visit(r);
-}
-
-export function varTerm(name: string, location: Location): VarTerm {
-  return { type: 'var', name, location };
-}
-
-/** Every body nested in an expression: comprehension bodies and `every` bodies. */
-export function forEachNestedBody(body: Body, visit: (b: Body) => void): void {
-  const inTerm = (t: Term): void => {
-    forEachClosure(t, (c) => {
-      if (c.type === 'arraycomprehension' || c.type === 'setcomprehension' || c.type === 'objectcomprehension') {
-        visit(c.body);
-        forEachNestedBody(c.body, visit);
-        if (c.type === 'objectcomprehension') {
-          inTerm(c.key);
-          inTerm(c.value);
-        } else inTerm(c.head);
-      }
-    });
-  };
-  for (const e of body) {
-    for (const t of exprTerms(e)) inTerm(t);
-    if (e.value.type === 'every') {
-      visit(e.value.body);
-      forEachNestedBody(e.value.body, visit);
-    }
-  }
-}
-
-/** A deep copy of plain AST data (objects, arrays, scalars); much faster than structuredClone. */
-export function cloneAst<T>(value: T): T {
-  if (typeof value !== 'object' || value === null) return value;
-  if (Array.isArray(value)) {
-    const out = new Array(value.length);
-    for (let i = 0; i < value.length; i++) out[i] = cloneAst(value[i]);
-    return out as T;
-  }
-  const out: Record<string, unknown> = {};
-  for (const key in value) out[key] = cloneAst((value as Record<string, unknown>)[key]);
-  return out as T;
 }
