@@ -199,6 +199,9 @@ describe('rego_unsafe_var_error', () => {
   it('the first occurrence of the var is reported', () => {
     expect(check('package a\np if {\n  x > 1\n  x < 5\n}\n')).toEqual(['rego_unsafe_var_error 3:3 var x is unsafe']);
   });
+  it('an unbindable wildcard makes the expression unsafe', () => {
+    expect(check('package a\nf(x) := x\np if { f(_) }\n')).toEqual(['rego_unsafe_var_error 3:8 expression is unsafe']);
+  });
   it('function arguments are bound', () => {
     expect(check('package a\nf(x, [y, _]) := z if { z := x + y }\n')).toEqual([]);
   });
