@@ -167,3 +167,16 @@ describe('deprecated casts and set_diff', () => {
     expect(strict['set_diff']!([1, 2, 3], [2])).toEqual([1, 3]);
   });
 });
+
+describe('set results', () => {
+  it('are sorted arrays by default and Rego set text with regoSets', () => {
+    expect(strict['net.cidr_merge']!(['10.0.0.1', '10.0.0.0'])).toEqual(['10.0.0.0/31']);
+    const sets = createHostBuiltins({ regoSets: true });
+    const text = (v: unknown) => new TextDecoder().decode(v as ArrayBuffer);
+    expect(text(sets['net.cidr_merge']!(['10.0.0.2', '10.0.0.0']))).toBe('{"10.0.0.0/32","10.0.0.2/32"}');
+    expect(text(sets['graph.reachable']!({ a: ['b'], b: [] }, ['a']))).toBe('{"a","b"}');
+    expect(text(sets['set_diff']!([1], [1]))).toBe('set()');
+    // no set in the result: plain JSON value
+    expect(sets['units.parse']!('1K')).toBe(1000);
+  });
+});

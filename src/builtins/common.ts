@@ -155,10 +155,19 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   return compareValues(a, b) === 0;
 }
 
-/** Sorted, de-duplicated copy: how a set leaves a builtin. */
+/** Marks an array that stands for a Rego set (see rawJsonText's `regoSets`). */
+export const SET_MARK: unique symbol = Symbol('rego-set');
+
+/** Sorted, de-duplicated copy, marked as a set: how a set leaves a builtin. */
 export function toSet<T>(values: T[]): T[] {
   const sorted = [...values].sort(compareValues);
-  return sorted.filter((v, i) => i === 0 || compareValues(sorted[i - 1], v) !== 0);
+  const out = sorted.filter((v, i) => i === 0 || compareValues(sorted[i - 1], v) !== 0);
+  Object.defineProperty(out, SET_MARK, { value: true });
+  return out;
+}
+
+export function isMarkedSet(value: unknown): boolean {
+  return Array.isArray(value) && (value as unknown as Record<symbol, unknown>)[SET_MARK] === true;
 }
 
 /** Go's bytes → string for results: decode UTF-8 (invalid bytes become U+FFFD as in OPA's JSON). */
@@ -202,21 +211,29 @@ export function exactDecimal(mantissa: bigint, exponent: number): number | RawNu
   return String(n) === text ? n : new RawNumber(text);
 }
 
-export function containsRaw(value: unknown): boolean {
+/** Whether the result needs raw text: exact numbers, or (with `regoSets`) sets. */
+export function containsRaw(value: unknown, regoSets = false): boolean {
   if (value instanceof RawNumber) return true;
-  if (Array.isArray(value)) return value.some(containsRaw);
-  if (value && typeof value === 'object') return Object.values(value).some(containsRaw);
+  if (Array.isArray(value)) return (regoSets && isMarkedSet(value)) || value.some((v) => containsRaw(v, regoSets));
+  if (value && typeof value === 'object') return Object.values(value).some((v) => containsRaw(v, regoSets));
   return false;
 }
 
-/** JSON text with RawNumbers written as their exact digits. */
-export function rawJsonText(value: unknown): string {
+/**
+ * JSON text with RawNumbers written as their exact digits; with `regoSets`, marked sets are
+ * written in Rego's set syntax ({1,2} / set()), for a Wasm parser that accepts it.
+ */
+export function rawJsonText(value: unknown, regoSets = false): string {
   if (value instanceof RawNumber) return value.text;
-  if (Array.isArray(value)) return `[${value.map(rawJsonText).join(',')}]`;
+  if (Array.isArray(value)) {
+    const items = value.map((v) => rawJsonText(v, regoSets));
+    if (regoSets && isMarkedSet(value)) return items.length === 0 ? 'set()' : `{${items.join(',')}}`;
+    return `[${items.join(',')}]`;
+  }
   if (value && typeof value === 'object') {
     return `{${Object.entries(value)
       .filter(([, v]) => v !== undefined)
-      .map(([k, v]) => `${JSON.stringify(k)}:${rawJsonText(v)}`)
+      .map(([k, v]) => `${JSON.stringify(k)}:${rawJsonText(v, regoSets)}`)
       .join(',')}}`;
   }
   return JSON.stringify(value);

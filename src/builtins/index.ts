@@ -41,6 +41,12 @@ export interface HostBuiltinOptions {
   allowNondeterministic?: boolean;
   /** Seed for rand.intn / uuid.rfc4122: the same seed gives the same answers. */
   seed?: string;
+  /**
+   * Return set results (net.cidr_merge, graph.reachable, …) as Rego sets, written in Rego's set
+   * syntax as raw text. Only for a Wasm module whose opa_json_parse accepts that syntax; without
+   * it sets come back as sorted arrays (what plain JSON can carry).
+   */
+  regoSets?: boolean;
 }
 
 const FAMILIES: BuiltinFamily[] = [
@@ -97,6 +103,7 @@ function seededRandom(seed: string): () => number {
 
 export function createHostBuiltins(options: HostBuiltinOptions = {}): Record<string, (...args: any[]) => unknown> {
   const strict = options.strict ?? false;
+  const regoSets = options.regoSets ?? false;
   const ctx: BuiltinContext = {
     now: options.now ?? (() => BigInt(Date.now()) * 1_000_000n),
     random: options.seed !== undefined ? seededRandom(options.seed) : Math.random,
@@ -117,7 +124,7 @@ export function createHostBuiltins(options: HostBuiltinOptions = {}): Record<str
       try {
         const value = impl(ctx, ...args);
         // exact digits survive only as raw JSON text (see RawNumber)
-        if (containsRaw(value)) return new TextEncoder().encode(rawJsonText(value)).buffer;
+        if (containsRaw(value, regoSets)) return new TextEncoder().encode(rawJsonText(value, regoSets)).buffer;
         return value;
       } catch (error) {
         if (error instanceof BuiltinError) {
