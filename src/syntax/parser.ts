@@ -353,8 +353,13 @@ class Parser {
     // again as an operand of `{a} + 1`) is undone and the same term read again, the second read
     // is free, so nested guesses stay linear instead of doubling per level.
     const start = this.i;
-    const cacheable =
+    let cacheable =
       tok.type === Tok.LBRACE || tok.type === Tok.LBRACK || tok.type === Tok.LPAREN || tok.type === Tok.TEMPLATE_HEAD;
+    if (!cacheable && tok.type === Tok.IDENT) {
+      // Calls and bracketed refs can hold such terms too.
+      const after = this.toks[start + 1];
+      cacheable = after !== undefined && !after.spaced && (after.type === Tok.LPAREN || after.type === Tok.LBRACK);
+    }
     if (cacheable) {
       const hit = this.termCache.get(start);
       if (hit !== undefined) {
