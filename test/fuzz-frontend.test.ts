@@ -10,6 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import { checkModules } from '../src/check/index.js';
 import type { RegoError } from '../src/syntax/diagnostics.js';
 import { parseModule, parseQuery } from '../src/syntax/parser.js';
+import { assertLocations } from './syntax-helpers.js';
 
 const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const conformanceRoot = resolve(repoRoot, '../shared/conformance/opa-v1');
@@ -138,6 +139,7 @@ describe('front-end fuzzing', () => {
         continue;
       }
       expect(result.value, what).toBeDefined();
+      assertLocations(result.value, source, file, what);
       parsedClean++;
       let checked;
       try {

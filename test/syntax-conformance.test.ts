@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { parseModule, parseQuery } from '../src/syntax/parser.js';
+import { assertLocations } from './syntax-helpers.js';
 
 const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const conformanceRoot = resolve(repoRoot, '../shared/conformance/opa-v1');
@@ -44,9 +45,16 @@ describe('conformance sources parse', () => {
           const name = `${c.note}#${i}.rego`;
           const result = parseModule(source, name);
           errors.push(...result.errors);
-          if (result.errors.length === 0) expect(result.value?.package.path.terms.length, name).toBeGreaterThan(1);
+          if (result.errors.length === 0) {
+            expect(result.value?.package.path.terms.length, name).toBeGreaterThan(1);
+            assertLocations(result.value, source, name, name);
+          }
         });
-        if (c.query !== undefined) errors.push(...parseQuery(c.query, `${c.note}#query`).errors);
+        if (c.query !== undefined) {
+          const q = parseQuery(c.query, `${c.note}#query`);
+          errors.push(...q.errors);
+          if (q.value) assertLocations(q.value.body, c.query, `${c.note}#query`, `${c.note}#query`);
+        }
         if (c.want_error_code === 'rego_parse_error') {
           expect(errors.length, `${c.note}: expected a parse error`).toBeGreaterThan(0);
         } else {
