@@ -275,7 +275,8 @@ export class Resolver {
     if (!scope.isDeclaredSomewhere(v.name)) {
       const global = this.ctx.globals.get(v.name);
       if (global !== undefined) {
-        const ref: RefTerm = { type: 'ref', terms: global.terms.map((t) => ({ ...t, location: v.location })), location: v.location };
+        // The ref (not its segments) carries the place of the name it replaces.
+        const ref: RefTerm = { type: 'ref', terms: global.terms.slice(), location: v.location };
         if (record) this.noteRef(ref);
         return ref;
       }
@@ -358,7 +359,7 @@ export class Resolver {
     if (scope.lookupDeclared(head.name) !== undefined || scope.isDeclaredSomewhere(head.name)) return op;
     const global = this.ctx.globals.get(head.name);
     if (global === undefined) return op;
-    return { ...op, terms: [...global.terms.map((t) => ({ ...t, location: head.location })), ...op.terms.slice(1)] };
+    return { ...op, terms: [...global.terms, ...op.terms.slice(1)] };
   }
 }
 
