@@ -143,7 +143,19 @@ const STD_PREFIXES = [
   '1', '2', '3', '4', '5',
 ];
 
+const chunkCache = new Map<string, Chunk[]>();
+
 function layoutChunks(layout: string): Chunk[] {
+  let cached = chunkCache.get(layout);
+  if (!cached) {
+    cached = splitLayout(layout);
+    if (chunkCache.size > 256) chunkCache.clear();
+    chunkCache.set(layout, cached);
+  }
+  return cached;
+}
+
+function splitLayout(layout: string): Chunk[] {
   const chunks: Chunk[] = [];
   let literal = '';
   let i = 0;
@@ -273,10 +285,12 @@ function parseTime(layout: string, value: string): bigint {
   let yearDay = -1;
   const bad = (what = ''): never => fail(`parsing time ${JSON.stringify(value)} as ${JSON.stringify(layout)}: cannot parse ${JSON.stringify(rest)} as ${JSON.stringify(what)}`);
   const takeDigits = (min: number, max: number, what: string): number => {
-    const m = new RegExp(`^\\d{${min},${max}}`).exec(rest);
-    if (!m) bad(what);
-    rest = rest.slice(m![0].length);
-    return Number(m![0]);
+    let n = 0;
+    while (n < max && n < rest.length && rest.charCodeAt(n) >= 48 && rest.charCodeAt(n) <= 57) n++;
+    if (n < min) bad(what);
+    const digits = rest.slice(0, n);
+    rest = rest.slice(n);
+    return Number(digits);
   };
   const takeName = (names: string[], what: string): number => {
     const i = names.findIndex((n) => rest.toLowerCase().startsWith(n.toLowerCase()));
