@@ -115,6 +115,10 @@ class Planner {
    * several times (or inside a loop) runs once. Empty again inside each `with` (other input/data).
    */
   private memo = new Map<string, Local>();
+  /** resolveGlobal's answers, per module and name. */
+  private readonly globals = new Map<Module, Map<string, string[] | undefined>>();
+  /** Func names by tree node and mock-env key. */
+  private readonly nodeFuncNames = new Map<TreeNode, Map<string, string>>();
 
   constructor(private readonly modules: Module[]) {
     this.root = buildTree(modules);
@@ -268,6 +272,15 @@ class Planner {
   private resolveGlobal(name: string): string[] | undefined {
     const module = this.module;
     if (!module) return undefined;
+    let cache = this.globals.get(module);
+    if (!cache) this.globals.set(module, (cache = new Map()));
+    if (cache.has(name)) return cache.get(name);
+    const path = this.resolveGlobalUncached(module, name);
+    cache.set(name, path);
+    return path;
+  }
+
+  private resolveGlobalUncached(module: Module, name: string): string[] | undefined {
     for (const imp of module.imports) {
       const terms = imp.path.terms;
       const head = terms[0];
@@ -361,13 +374,16 @@ class Planner {
   // Funcs
 
   private funcName(kind: FuncKind, node: TreeNode, env: MockEnv): string {
-    const key = `${kind}:${node.path.join('\u0000')}:${envKey(env)}`;
-    let name = this.funcNames.get(key);
+    let names = this.nodeFuncNames.get(node);
+    if (!names) this.nodeFuncNames.set(node, (names = new Map()));
+    const key = env === EMPTY_ENV ? kind : `${kind}:${envKey(env)}`;
+    let name = names.get(key);
     if (name === undefined) {
       const n = this.funcNames.size;
       const suffix = kind === 'doc' ? '.$doc' : '';
       name = `g${n}.data${node.path.map((p) => '.' + p).join('')}${suffix}`;
-      this.funcNames.set(key, name);
+      names.set(key, name);
+      this.funcNames.set(name, name);
       this.pending.push({ name, kind, node, env });
     }
     return name;
