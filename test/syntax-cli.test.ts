@@ -35,6 +35,12 @@ describe('govern check', () => {
     expect(r.code).toBe(0);
   });
 
+  it('reads a file named twice only once', () => {
+    const r = govern('check', join(dir, 'good', 'a.rego'), join(dir, 'good'));
+    expect(r.stdout.trim()).toBe('2 files checked, no errors');
+    expect(r.code).toBe(0);
+  });
+
   it('prints every syntax error of every file with its line and a caret, exit 1', () => {
     const r = govern('check', join(dir, 'bad'));
     expect(r.code).toBe(1);

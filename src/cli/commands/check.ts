@@ -1,7 +1,7 @@
 // `govern check PATH…`: parses Rego files (and runs the compile-time checks on them) and reports
 // every error found, as `FILE:ROW:COL: CODE: message` with the source line and a caret.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { checkModules } from '../../check/index.js';
 import type { Module } from '../../syntax/ast.js';
@@ -35,7 +35,9 @@ export function collectRegoFiles(paths: string[]): SourceFile[] {
     if (stat.isDirectory()) walk(path);
     else files.push(path);
   }
-  return files.map((file) => readSource(file));
+  // A file named twice (`check a.rego .`) is read once, or its rules would clash with themselves.
+  const unique = [...new Map(files.map((f) => [resolve(f), f])).values()];
+  return unique.map((file) => readSource(file));
 }
 
 export function readSource(file: string): SourceFile {
