@@ -2,12 +2,11 @@
 // disk before authorize() returns.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createGovernor, type Governor } from '../src/evaluator/index.js';
 import { FileAuditStore, MemoryAuditStore, withAudit, type AuditStore } from '../src/audit/index.js';
 import { runRequest } from '../src/cli/commands/run.js';
-import { gateFixture } from './audit-helpers.js';
+import { gateFixture, runProcess } from './audit-helpers.js';
 
 const open: Governor[] = [];
 afterEach(async () => {
@@ -69,10 +68,10 @@ describe('withAudit', () => {
   it('`govern run` with an audit log that cannot be opened runs nothing and exits 126', async () => {
     const f = await gateFixture();
     writeFileSync(join(f.dir, 'not-a-dir'), 'x');
-    const res = spawnSync(
+    const res = await runProcess(
       process.execPath,
       [join(import.meta.dirname, '..', 'dist/cli/main.js'), 'run', '--bundle', f.bundle, '--key', f.key, '--log', join(f.dir, 'not-a-dir', 'audit.log'), '--', 'echo', 'hi'],
-      { cwd: f.dir, encoding: 'utf8' },
+      { cwd: f.dir },
     );
     expect(res.stdout).toBe('');
     expect(res.stderr).toMatch(/^govern: denied: AUDIT_UNAVAILABLE/);

@@ -1,30 +1,29 @@
 // `govern run`: the pre-execution gate, end to end through the built CLI (the command's output
 // goes straight to the terminal, so it runs as a real child process).
-import { spawnSync } from 'node:child_process';
 import { existsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readLogLines, verifyLogFile, type AuditRecord } from '../src/audit/index.js';
-import { gateFixture } from './audit-helpers.js';
+import { gateFixture, runProcess } from './audit-helpers.js';
 
 const root = join(import.meta.dirname, '..');
 const cli = join(root, 'dist/cli/main.js');
 
 function govern(args: string[], cwd: string) {
-  return spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', env: { ...process.env, GOVERN_SUBJECT: 'ci-bot' } });
+  return runProcess(process.execPath, [cli, ...args], { cwd, env: { ...process.env, GOVERN_SUBJECT: 'ci-bot' } });
 }
 
 describe('govern run', () => {
   it('runs an allowed command, denies another with exit 126 and runs nothing; both are in the audit log', async () => {
     expect(existsSync(cli), 'run `npm run build` first').toBe(true);
     const f = await gateFixture();
-    const allowed = govern(['run', '--bundle', f.bundle, '--key', f.key, '--log', f.log, '--', 'echo', 'hello'], f.dir);
+    const allowed = await govern(['run', '--bundle', f.bundle, '--key', f.key, '--log', f.log, '--', 'echo', 'hello'], f.dir);
     expect(allowed.stderr).toBe('');
     expect(allowed.stdout).toBe('hello\n');
     expect(allowed.status).toBe(0);
 
     const marker = join(f.dir, 'marker');
-    const denied = govern(['run', '--bundle', f.bundle, '--key', f.key, '--log', f.log, '--', 'touch', marker], f.dir);
+    const denied = await govern(['run', '--bundle', f.bundle, '--key', f.key, '--log', f.log, '--', 'touch', marker], f.dir);
     expect(denied.stdout).toBe('');
     expect(denied.stderr).toMatch(/^govern: denied: POLICY_DENIED/);
     expect(denied.status).toBe(126);
@@ -44,7 +43,7 @@ describe('govern run', () => {
 
   it("exits with the command's own exit code and records it", async () => {
     const f = await gateFixture();
-    const res = govern(['run', '--bundle', f.bundle, '--key', f.key, '--log', f.log, '--', 'false'], f.dir);
+    const res = await govern(['run', '--bundle', f.bundle, '--key', f.key, '--log', f.log, '--', 'false'], f.dir);
     expect(res.status).toBe(1);
     expect(res.stdout + res.stderr).toBe('');
     const records = (await readLogLines(f.log)).map((l) => JSON.parse(l) as AuditRecord);
@@ -54,7 +53,7 @@ describe('govern run', () => {
   it('refuses a bundle that is not pinned (exit 126, logged)', async () => {
     const f = await gateFixture();
     unlinkSync(join(f.dir, 'govern.lock'));
-    const res = govern(['run', '--bundle', f.bundle, '--key', f.key, '--log', f.log, '--', 'echo', 'hello'], f.dir);
+    const res = await govern(['run', '--bundle', f.bundle, '--key', f.key, '--log', f.log, '--', 'echo', 'hello'], f.dir);
     expect(res.stdout).toBe('');
     expect(res.status).toBe(126);
     expect(res.stderr).toMatch(/denied: BUNDLE_/);

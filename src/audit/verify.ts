@@ -173,7 +173,7 @@ export async function verifyLog(log: Uint8Array, checkpoints: readonly string[],
 export function formatVerifyReport(path: string, report: VerifyReport): string {
   const tail = report.incompleteTailBytes > 0 ? `; ignored an incomplete last record (${report.incompleteTailBytes} bytes, never acknowledged)` : '';
   const sig = report.checkpoints > 0 && !report.signaturesChecked ? ' (signatures not checked: pass --jwks)' : '';
-  if (report.ok) return `OK ${path}: ${report.records} records, ${report.checkpoints} checkpoints${sig}${tail}`;
+  if (report.ok) return `OK ${path}: ${report.records} record${report.records === 1 ? '' : 's'}, ${report.checkpoints} checkpoint${report.checkpoints === 1 ? '' : 's'}${sig}${tail}`;
   const p = report.problem!;
   return `BROKEN ${path}: record ${p.record}: ${p.kind}: ${p.message} (${report.records} records verified before it${tail})`;
 }

@@ -149,16 +149,17 @@ export function registerAudit(program: Command): void {
     });
 
   audit
-    .command('prove <jti>')
+    .command('prove [jti]')
     .description('Print an inclusion proof (JSON) that the decision for an artifact is in the log, against the newest signed checkpoint covering it.')
     .addOption(logOption())
-    .option('--seq <n>', 'prove the record with this sequence number instead (give any JTI, e.g. -)', (v) => {
+    .option('--seq <n>', 'prove the record with this sequence number instead of naming a jti', (v) => {
       const n = Number(v);
       if (!Number.isSafeInteger(n) || n < 1) throw new CliError(`--seq: "${v}" is not a record number`);
       return n;
     })
-    .addHelpText('after', '\nExample:\n  govern audit prove 01J… > proof.json && govern audit verify-proof proof.json --jwks audit-keys.json')
-    .action(async (jti: string, opts: { log?: string; seq?: number }) => {
+    .addHelpText('after', '\nA jti that starts with "-" goes after "--": govern audit prove -- -x3Fq…\nExamples:\n  govern audit prove 01J… > proof.json && govern audit verify-proof proof.json --jwks audit-keys.json\n  govern audit prove --seq 42')
+    .action(async (jti: string | undefined, opts: { log?: string; seq?: number }) => {
+      if (jti === undefined && opts.seq === undefined) throw new CliError('name the artifact (JTI) or the record (--seq N) to prove');
       const path = requireLog(opts.log ?? defaultAuditLog());
       const lines = await readLogLines(path);
       const cps = existsSync(checkpointsPath(path)) ? readFileSync(checkpointsPath(path), 'utf8').split('\n').filter((l) => l.trim() !== '') : [];

@@ -150,6 +150,9 @@ export async function governedRun(argv: string[], opts: RunOptions): Promise<num
     const decision = await governor.authorize(request);
     if (!decision.allowed || !decision.artifact || !decision.claims) {
       process.stderr.write(`govern: denied: ${decision.record.reasons.join(', ')}${decision.record.detail ? `: ${decision.record.detail}` : ''}\n`);
+      // The policy's own explanations, when its decision carries them ({"allow": false, "reasons": [...]}).
+      const result = decision.record.result as { reasons?: unknown } | undefined;
+      if (result && Array.isArray(result.reasons)) for (const r of result.reasons) process.stderr.write(`  ${typeof r === 'string' ? r : JSON.stringify(r)}\n`);
       return DENIED_EXIT_CODE;
     }
     // Verify our own artifact exactly as an executor would, before running anything.
