@@ -180,3 +180,35 @@ describe('set results', () => {
     expect(sets['units.parse']!('1K')).toBe(1000);
   });
 });
+
+describe('one builtins object reused across evaluations (as the evaluator worker does)', () => {
+  it('follows the pinned clock of each evaluation', () => {
+    let requestNow = 1_000_000_000n;
+    const b = createHostBuiltins({ now: () => requestNow });
+    expect(b['time.now_ns']!()).toBe(1_000_000_000);
+    requestNow = 2_000_000_000n;
+    expect(b['time.now_ns']!()).toBe(2_000_000_000);
+  });
+
+  it('keeps rand.intn stable within an evaluation and fresh across evaluations', () => {
+    let requestNow = 1n;
+    const b = createHostBuiltins({ now: () => requestNow, allowNondeterministic: true });
+    const first = b['rand.intn']!('k', 2 ** 30);
+    expect(b['rand.intn']!('k', 2 ** 30)).toBe(first);
+    const later: unknown[] = [];
+    for (let i = 2n; i < 6n; i++) {
+      requestNow = i;
+      later.push(b['rand.intn']!('k', 2 ** 30));
+    }
+    expect(later.some((v) => v !== first)).toBe(true);
+  });
+
+  it('with a seed, answers depend only on (seed, key), not on earlier calls', () => {
+    const a = createHostBuiltins({ seed: 's' });
+    const b = createHostBuiltins({ seed: 's' });
+    a['rand.intn']!('other', 10);
+    a['uuid.rfc4122']!('other');
+    expect(a['rand.intn']!('k', 1000)).toBe(b['rand.intn']!('k', 1000));
+    expect(a['uuid.rfc4122']!('k')).toBe(b['uuid.rfc4122']!('k'));
+  });
+});

@@ -9,12 +9,15 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 export type BuiltinImpl = (...args: any[]) => unknown;
 
 export interface BuiltinContext {
-  /** Current time in ns since the epoch (the pinned clock, when govern pinned one). */
+  /** The evaluation's time in ns since the epoch (the pinned clock when govern pins one). */
   now(): bigint;
-  /** Deterministic random source (seeded when a seed is given). */
-  random(): number;
-  /** Per-evaluation cache, e.g. so rand.intn / time.now_ns answer the same within one query. */
-  cache: Map<string, unknown>;
+  /**
+   * `bytes` random bytes for `key`: with a seed a pure function of (seed, key), so answers do not
+   * depend on what else was evaluated; without one, fresh random bytes.
+   */
+  randomBytes(key: string, bytes: number): Uint8Array;
+  /** Values that must stay the same within one evaluation (rand.intn, uuid.rfc4122). */
+  evaluationCache(): Map<string, unknown>;
 }
 
 /** A family's builtins: each gets the evaluation context first, then the Rego arguments. */

@@ -4,7 +4,7 @@
 // Errors follow OPA: a wrong operand type is always an error ("eval_type_error: <name>: …");
 // invalid input ("eval_builtin_error: <name>: …") makes the expression undefined unless `strict`
 // is set. Nondeterministic builtins are refused unless `allowNondeterministic` is set.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { type BuiltinContext, type BuiltinFamily, BuiltinError, containsRaw, rawJsonText } from './common.js';
 import { unitsBuiltins } from './units.js';
 import { regexBuiltins } from './regex.js';
@@ -92,22 +92,41 @@ function refuseNetwork(name: string) {
 /** Every builtin name implemented here (the code generator declares these as host imports). */
 export const HOST_BUILTIN_NAMES: readonly string[] = Object.freeze(Object.keys(ALL).sort());
 
-/** A deterministic PRNG (SHA-256 in counter mode) for seeded evaluation. */
-function seededRandom(seed: string): () => number {
-  let counter = 0;
-  return () => {
-    const digest = createHash('sha256').update(`${seed}:${counter++}`).digest();
-    return digest.readUInt32BE(0) / 2 ** 32 + digest.readUInt32BE(4) / 2 ** 64;
+/** Random bytes for a key: SHA-256 of (seed, key) when seeded, else the system CSPRNG. */
+function randomSource(seed: string | undefined): (key: string, bytes: number) => Uint8Array {
+  if (seed === undefined) return (_key, bytes) => randomBytes(bytes);
+  return (key, bytes) => {
+    const out = new Uint8Array(bytes);
+    for (let block = 0, filled = 0; filled < bytes; block++) {
+      const digest = createHash('sha256').update(`${seed}\u0000${key}\u0000${block}`).digest();
+      out.set(digest.subarray(0, Math.min(32, bytes - filled)), filled);
+      filled += 32;
+    }
+    return out;
   };
 }
 
 export function createHostBuiltins(options: HostBuiltinOptions = {}): Record<string, (...args: any[]) => unknown> {
   const strict = options.strict ?? false;
   const regoSets = options.regoSets ?? false;
+  // Without a pinned clock, the wall clock is read once: this object is one evaluation's clock.
+  const createdAt = BigInt(Date.now()) * 1_000_000n;
+  const now = options.now ?? (() => createdAt);
+  // The cache lives as long as the evaluation's time: an evaluator that reuses this object sets
+  // a new pinned time per request, which starts a fresh cache.
+  let cache = new Map<string, unknown>();
+  let cacheTime: bigint | undefined;
   const ctx: BuiltinContext = {
-    now: options.now ?? (() => BigInt(Date.now()) * 1_000_000n),
-    random: options.seed !== undefined ? seededRandom(options.seed) : Math.random,
-    cache: new Map(),
+    now,
+    randomBytes: randomSource(options.seed),
+    evaluationCache() {
+      const t = now();
+      if (t !== cacheTime) {
+        cache = new Map();
+        cacheTime = t;
+      }
+      return cache;
+    },
   };
   const result: Record<string, (...args: any[]) => unknown> = {};
   for (const [name, impl] of Object.entries(ALL)) {

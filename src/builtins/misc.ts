@@ -18,12 +18,8 @@ import { renderTemplate } from './template.js';
 
 // --- uuid --------------------------------------------------------------------------------------
 
-function randomBytes(ctx: BuiltinContext, n: number): number[] {
-  return Array.from({ length: n }, () => Math.floor(ctx.random() * 256));
-}
-
-function uuidV4(ctx: BuiltinContext): string {
-  const b = randomBytes(ctx, 16);
+function uuidV4(ctx: BuiltinContext, key: string): string {
+  const b = [...ctx.randomBytes(`uuid.rfc4122\u0000${key}`, 16)];
   b[6] = (b[6]! & 0x0f) | 0x40;
   b[8] = (b[8]! & 0x3f) | 0x80;
   const hex = b.map((x) => x.toString(16).padStart(2, '0')).join('');
@@ -137,17 +133,23 @@ function reachablePaths(graphValue: unknown, initial: unknown): Json[][] {
 
 export const miscBuiltins: BuiltinFamily = {
   'uuid.rfc4122': (ctx, key) => {
-    const k = `uuid.rfc4122:${str(key, 1)}`;
-    if (!ctx.cache.has(k)) ctx.cache.set(k, uuidV4(ctx));
-    return ctx.cache.get(k);
+    const k = str(key, 1);
+    const cache = ctx.evaluationCache();
+    if (!cache.has(`uuid:${k}`)) cache.set(`uuid:${k}`, uuidV4(ctx, k));
+    return cache.get(`uuid:${k}`);
   },
   'uuid.parse': (_ctx, value) => uuidParse(value),
   'rand.intn': (ctx, key, n) => {
     const max = Math.abs(int(n, 2));
-    const k = `rand.intn:${str(key, 1)}:${max}`;
+    const k = `rand.intn\u0000${str(key, 1)}\u0000${max}`;
     if (max === 0) return 0;
-    if (!ctx.cache.has(k)) ctx.cache.set(k, Math.floor(ctx.random() * max));
-    return ctx.cache.get(k);
+    const cache = ctx.evaluationCache();
+    if (!cache.has(k)) {
+      const bytes = ctx.randomBytes(k, 8);
+      const fraction = (Buffer.from(bytes).readUInt32BE(0) + Buffer.from(bytes).readUInt32BE(4) / 2 ** 32) / 2 ** 32;
+      cache.set(k, Math.floor(fraction * max));
+    }
+    return cache.get(k);
   },
   'strings.render_template': (_ctx, template, vars) => renderTemplate(str(template, 1), obj(vars, 2)),
   'strings.any_prefix_match': (_ctx, search, base) => {

@@ -548,9 +548,9 @@ function diff(a: Moment, b: Moment): number[] {
   return [year, month, day, hour, min, sec];
 }
 
+/** The evaluation's clock: constant within an evaluation, so every call answers the same. */
 function nowNs(ctx: BuiltinContext): number | RawNumber {
-  if (!ctx.cache.has('time.now_ns')) ctx.cache.set('time.now_ns', exactInteger(ctx.now()));
-  return ctx.cache.get('time.now_ns') as number | RawNumber;
+  return exactInteger(ctx.now());
 }
 
 export const timeBuiltins: BuiltinFamily = {
