@@ -38,7 +38,7 @@ function evalQuery(sources: string[], query: string, input?: unknown, data: unkn
 
 const sortByJSON = (xs: unknown[]): unknown[] => [...xs].sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
 
-function allStmts(policy: Policy): Stmt[] {
+function allStmts(policy: Policy, funcsOnly = false): Stmt[] {
   const out: Stmt[] = [];
   const visit = (stmts: Stmt[]): void => {
     for (const s of stmts) {
@@ -47,7 +47,7 @@ function allStmts(policy: Policy): Stmt[] {
       if (s.type === 'Not' || s.type === 'Scan' || s.type === 'With') visit(s.block.stmts);
     }
   };
-  for (const f of [...policy.funcs, ...policy.plans]) f.blocks.forEach((b) => visit(b.stmts));
+  for (const f of funcsOnly ? policy.funcs : [...policy.funcs, ...policy.plans]) f.blocks.forEach((b) => visit(b.stmts));
   return out;
 }
 
@@ -68,6 +68,15 @@ describe('IR shape', () => {
     const policy = compile(['package a\n\np := 1 if input.x'], ['a/p']);
     const once = allStmts(policy).find((s) => s.type === 'AssignVarOnce') as Extract<Stmt, { type: 'AssignVarOnce' }>;
     expect(once.where).toEqual({ file: policy.static.files.indexOf('m0.rego'), row: 3, col: 1 });
+  });
+
+  test('a constant-valued rule stops at its first solution; a rule with a computed value does not', () => {
+    const breaks = (src: string): number => allStmts(compile([src], ['a/p']), true).filter((st) => st.type === 'Break').length;
+    expect(breaks('package a\np if { some x in input; x == 1 }')).toBe(1);
+    expect(breaks('package a\np := x if { some x in input; x == 1 }')).toBe(0);
+    // Both solutions are still seen when the value varies, so a conflict is reported.
+    expect(() => evalEntry(['package a\np := x if { some x in input }'], 'a/p', [1, 2])).toThrow(/conflict/);
+    expect(evalEntry(['package a\np if { some x in input; x > 1 }'], 'a/p', [1, 2, 3])).toBe(true);
   });
 
   test('builtins are declared by name and arity', () => {

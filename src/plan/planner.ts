@@ -115,6 +115,9 @@ class Planner {
    * several times (or inside a loop) runs once. Empty again inside each `with` (other input/data).
    */
   private memo = new Map<string, Local>();
+  /** How many blocks enclose the statements being emitted, and how many of them are With blocks. */
+  private depth = 0;
+  private withDepth = 0;
   /** resolveGlobal's answers, per module and name. */
   private readonly globals = new Map<Module, Map<string, string[] | undefined>>();
   /** Func names by tree node and mock-env key. */
@@ -175,14 +178,28 @@ class Planner {
   }
 
   /** Plans `f` into `stmts` (a block's statement list). */
-  private into(stmts: Stmt[], f: () => void): void {
+  private into(stmts: Stmt[], f: () => void, isWith = false): void {
     const saved = this.cur;
     this.cur = stmts;
+    this.depth++;
+    if (isWith) this.withDepth++;
     try {
       f();
     } finally {
       this.cur = saved;
+      this.depth--;
+      if (isWith) this.withDepth--;
     }
+  }
+
+  /**
+   * After a rule body's solution assigned a constant value, the other solutions can only assign the
+   * same value: leave the rule's block at once (`allow if { some x in xs; … }` stops at the first
+   * match). Not done from inside a With block, whose replaced local must be restored on the way out.
+   */
+  private exitRuleEarly(ruleDepth: number, ruleWithDepth: number, value: Term): void {
+    if (this.withDepth !== ruleWithDepth || !isGround(value)) return;
+    this.emit({ type: 'Break', index: this.depth - ruleDepth });
   }
 
   /** Emits a Block statement with one block planned by `f`. */
@@ -494,7 +511,14 @@ class Planner {
     this.module = at.module;
     const rule = at.rule;
     if (!rule.else) {
-      this.withScope(() => this.planBody(rule.body, () => this.planRuleOutput(at, rule, result)));
+      const depth = this.depth;
+      const withDepth = this.withDepth;
+      this.withScope(() =>
+        this.planBody(rule.body, () => {
+          this.planRuleOutput(at, rule, result);
+          if (at.suffix.length === 0 && rule.kind !== 'partial_set') this.exitRuleEarly(depth, withDepth, this.ruleValue(rule));
+        }),
+      );
       return;
     }
     const chosen = this.newLocal();
@@ -581,18 +605,22 @@ class Planner {
         const immediate = headArgs.map((t) => (computed(t) ? undefined : t));
         const deferred = headArgs.map((t) => (computed(t) ? t : undefined));
         const bindArgs = (k: () => void): void => this.unifyArgs(immediate, args, 0, k);
-        const planDef = (current: Rule, target: Local): void =>
+        const planDef = (current: Rule, target: Local, exitEarly: boolean): void => {
+          const depth = this.depth;
+          const withDepth = this.withDepth;
           bindArgs(() =>
             this.planBody(current.body, () =>
               this.unifyArgs(deferred, args, 0, () =>
-                this.planTerm(this.ruleValue(current), (op) =>
-                  this.emit({ type: 'AssignVarOnce', source: op, target, where, conflict: 'function' }),
-                ),
+                this.planTerm(this.ruleValue(current), (op) => {
+                  this.emit({ type: 'AssignVarOnce', source: op, target, where, conflict: 'function' });
+                  if (exitEarly) this.exitRuleEarly(depth, withDepth, this.ruleValue(current));
+                }),
               ),
             ),
           );
+        };
         if (!rule.else) {
-          this.withScope(() => planDef(rule, result));
+          this.withScope(() => planDef(rule, result, true));
           return;
         }
         const chosen = this.newLocal();
@@ -603,7 +631,7 @@ class Planner {
           this.block(() =>
             this.withScope(() => {
               if (!isFirst) this.emit({ type: 'IsUndefined', source: chosen });
-              planDef(current, chosen);
+              planDef(current, chosen, false);
             }),
           );
           first = false;
@@ -1265,7 +1293,9 @@ class Planner {
         const block: Block = { stmts: [] };
         const blockMemo = new Map<string, Local>();
         this.emit({ type: 'With', local: docLocal, path: path.map((p) => this.strIndex(p)), value, block });
-        this.into(block.stmts, () => {
+        this.into(
+          block.stmts,
+          () => {
           const outer = this.env;
           const outerMemo = this.memo;
           const overlapsRules = headName === 'data' && this.overlapsRules(path);
@@ -1282,7 +1312,9 @@ class Planner {
           });
           this.env = outer;
           this.memo = outerMemo;
-        });
+          },
+          true,
+        );
         this.resetMemoAtEntry(block, blockMemo);
       });
     }
@@ -1308,7 +1340,9 @@ class Planner {
       const block: Block = { stmts: [] };
       const blockMemo = new Map<string, Local>();
       this.emit({ type: 'With', local: DATA, path: [this.strIndex(MOCK_ROOT), this.strIndex(targetName)], value, block });
-      this.into(block.stmts, () => {
+      this.into(
+        block.stmts,
+        () => {
         const fns = new Map(outer.fns);
         fns.set(targetName, { kind: 'value' });
         const outerMemo = this.memo;
@@ -1325,7 +1359,9 @@ class Planner {
         });
         this.env = outer;
         this.memo = outerMemo;
-      });
+        },
+        true,
+      );
       this.resetMemoAtEntry(block, blockMemo);
     });
   }
@@ -1462,6 +1498,24 @@ class Planner {
       this.emit({ type: 'Equal', a: op, b: value });
       k();
     });
+  }
+}
+
+/** A term with a fixed value: scalars and collections of them. */
+function isGround(term: Term): boolean {
+  switch (term.type) {
+    case 'null':
+    case 'boolean':
+    case 'number':
+    case 'string':
+      return true;
+    case 'array':
+    case 'set':
+      return term.items.every(isGround);
+    case 'object':
+      return term.entries.every(([k, v]) => isGround(k) && isGround(v));
+    default:
+      return false;
   }
 }
 
