@@ -14,10 +14,17 @@ export class NotJsonError extends Error {
 
 /** Canonical JSON text of `value`. Throws NotJsonError for anything JSON cannot hold. */
 export function canonicalize(value: unknown, maxDepth = 128): string {
-  return write(value, maxDepth, '$');
+  try {
+    return write(value, maxDepth, undefined);
+  } catch (err) {
+    // The fast pass tracks no paths; redo it with paths to say where the problem is.
+    if (err instanceof NotJsonError) write(value, maxDepth, '$');
+    throw err;
+  }
 }
 
-function write(value: unknown, depth: number, path: string): string {
+/** `path` is undefined on the fast pass (no string building per value). */
+function write(value: unknown, depth: number, path: string | undefined): string {
   if (depth < 0) throw new NotJsonError(`${path}: nested too deeply`);
   if (value === null) return 'null';
   switch (typeof value) {
@@ -31,7 +38,7 @@ function write(value: unknown, depth: number, path: string): string {
       return JSON.stringify(value);
     case 'object': {
       if (Array.isArray(value)) {
-        return `[${value.map((v, i) => write(v, depth - 1, `${path}[${i}]`)).join(',')}]`;
+        return `[${value.map((v, i) => write(v, depth - 1, path === undefined ? undefined : `${path}[${i}]`)).join(',')}]`;
       }
       const proto = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) {
@@ -44,7 +51,7 @@ function write(value: unknown, depth: number, path: string): string {
         const v = record[key];
         if (v === undefined) throw new NotJsonError(`${path}.${key}: undefined is not JSON`);
         if (!isWellFormed(key)) throw new NotJsonError(`${path}: key holds a lone surrogate`);
-        parts.push(`${JSON.stringify(key)}:${write(v, depth - 1, `${path}.${key}`)}`);
+        parts.push(`${JSON.stringify(key)}:${write(v, depth - 1, path === undefined ? undefined : `${path}.${key}`)}`);
       }
       return `{${parts.join(',')}}`;
     }
@@ -54,9 +61,10 @@ function write(value: unknown, depth: number, path: string): string {
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const nativeWellFormed = (String.prototype as { isWellFormed?: () => boolean }).isWellFormed;
 
 function isWellFormed(text: string): boolean {
-  return !LONE_SURROGATE.test(text);
+  return nativeWellFormed ? nativeWellFormed.call(text) : !LONE_SURROGATE.test(text);
 }
 
 export function sha256Hex(data: string | Uint8Array): string {

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { DONE, EvalStatus, HEADER_BYTES, IDLE, LENGTH, NOW_INDEX, REQUEST, STATE, STATUS, type WorkerConfig, type WorkerHello } from './channel.js';
+import { DONE, EvalStatus, HEADER_BYTES, IDLE, KIND, LENGTH, NOW_INDEX, REQUEST, RequestKind, STATE, STATUS, type WorkerConfig, type WorkerHello } from './channel.js';
 
 export type EvalOutcome =
   | { kind: 'result'; resultSet: unknown }
@@ -22,6 +22,10 @@ export interface EngineOptions {
   memoryLimitBytes: number;
   maxInputBytes: number;
   strictBuiltins: boolean;
+  /** Worker threads evaluating (and signing) in parallel; default 1. */
+  workers?: number;
+  /** Private JWK + algorithm: artifact signatures are computed in the workers. */
+  signer?: WorkerConfig['signer'];
 }
 
 export class EngineLoadError extends Error {
@@ -56,9 +60,15 @@ interface Slot {
   ready: Promise<void>;
 }
 
+type Exchange = { kind: 'answer'; status: EvalStatus; text: string } | { kind: 'timeout' } | { kind: 'unavailable'; message: string };
+
+/** Generous: a signature takes well under a millisecond; this only guards against a wedged worker. */
+const SIGN_TIMEOUT_MS = 5000;
+
 export class PolicyEngine {
-  private slot: Slot | undefined;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly slots: Slot[] = [];
+  private readonly idle: Slot[] = [];
+  private readonly waiting: ((slot: Slot) => void)[] = [];
   private closed = false;
   private readonly encoder = new TextEncoder();
   private readonly decoder = new TextDecoder();
@@ -68,16 +78,18 @@ export class PolicyEngine {
     this.dataJson = JSON.stringify(options.data ?? {});
   }
 
-  /** Starts a worker with the policy; rejects with EngineLoadError when the policy cannot load. */
+  /** Starts the worker pool with the policy; rejects with EngineLoadError when the policy cannot load. */
   static async start(options: EngineOptions): Promise<PolicyEngine> {
     const engine = new PolicyEngine(options);
-    engine.slot = engine.spawn();
+    const count = Math.max(1, Math.floor(options.workers ?? 1));
+    for (let i = 0; i < count; i++) engine.slots.push(engine.spawn());
     try {
-      await engine.slot.ready;
+      await Promise.all(engine.slots.map((s) => s.ready));
     } catch (err) {
       await engine.close();
       throw err;
     }
+    engine.idle.push(...engine.slots);
     return engine;
   }
 
@@ -93,6 +105,7 @@ export class PolicyEngine {
       strictBuiltins: this.options.strictBuiltins,
       channel,
     };
+    if (this.options.signer) config.signer = this.options.signer;
     // The worker is plain compiled JS: it takes none of the main process's flags (`--input-type`,
     // `--expose-gc` and others are refused by worker threads).
     const worker = new Worker(workerScript(), { workerData: config, execArgv: [] });
@@ -104,8 +117,8 @@ export class PolicyEngine {
       worker.once('error', (err) => reject(new EngineLoadError(`the evaluation worker failed: ${err.message}`)));
       worker.once('exit', (code) => reject(new EngineLoadError(`the evaluation worker exited (${code})`)));
     });
-    // Referenced while starting and while evaluating, so a pending decision keeps the process
-    // alive; unreferenced when idle, so a forgotten governor does not keep it alive.
+    // Referenced while starting and while working, so a pending decision keeps the process alive;
+    // unreferenced when idle, so a forgotten governor does not keep it alive.
     ready.then(() => worker.unref(), () => undefined);
     return {
       worker,
@@ -116,79 +129,104 @@ export class PolicyEngine {
     };
   }
 
-  /** Evaluates the policy's entrypoint on `input` (JSON text) with the request clock `nowNs`. */
-  evaluate(input: string, nowNs: bigint): Promise<EvalOutcome> {
-    const run = this.queue.then(() => this.evaluateNow(input, nowNs));
-    this.queue = run.catch(() => undefined);
-    return run;
+  private acquire(): Promise<Slot> {
+    const slot = this.idle.pop();
+    if (slot) return Promise.resolve(slot);
+    return new Promise((resolve) => this.waiting.push(resolve));
   }
 
-  private replace(): void {
-    const old = this.slot;
-    if (old) void old.worker.terminate();
-    if (!this.closed) this.slot = this.spawn();
+  private release(slot: Slot): void {
+    if (this.closed) return;
+    const next = this.waiting.shift();
+    if (next) next(slot);
+    else this.idle.push(slot);
   }
 
-  private async evaluateNow(input: string, nowNs: bigint): Promise<EvalOutcome> {
-    if (this.closed || !this.slot) return { kind: 'error', message: 'the governor is closed' };
-    let slot = this.slot;
+  /** Terminates a worker whose state can no longer be trusted; a fresh one takes its place. */
+  private replace(slot: Slot): Slot {
+    void slot.worker.terminate();
+    const fresh = this.spawn();
+    const index = this.slots.indexOf(slot);
+    if (index >= 0) this.slots[index] = fresh;
+    return fresh;
+  }
+
+  /** Runs one request on an idle worker; the worker is replaced after a timeout or failure. */
+  private async run(kind: RequestKind, bytes: Uint8Array, nowNs: bigint, timeoutMs: number): Promise<Exchange> {
+    if (this.closed) return { kind: 'unavailable', message: 'the governor is closed' };
+    let slot = await this.acquire();
+    if (this.closed) return { kind: 'unavailable', message: 'the governor is closed' };
     try {
       await slot.ready;
-    } catch (err) {
-      // A replacement worker that cannot start: try once more, then report.
-      this.replace();
-      slot = this.slot!;
+    } catch {
+      // A replacement worker that could not start: one more try, then report.
+      slot = this.replace(slot);
       try {
         await slot.ready;
-      } catch (again) {
-        return { kind: 'error', message: (again as Error).message };
+      } catch (err) {
+        this.release(slot);
+        return { kind: 'unavailable', message: (err as Error).message };
       }
     }
-    const bytes = this.encoder.encode(input);
-    if (bytes.length > slot.region.length) return { kind: 'error', message: `the input is larger than ${slot.region.length} bytes` };
+    if (bytes.length > slot.region.length) {
+      this.release(slot);
+      return { kind: 'unavailable', message: `the input is larger than ${slot.region.length} bytes` };
+    }
     slot.worker.ref();
+    let replaceAfter = false;
     try {
-      return await this.exchange(slot, bytes, nowNs);
+      slot.region.set(bytes, 0);
+      slot.ctrl[LENGTH] = bytes.length;
+      slot.ctrl[KIND] = kind;
+      slot.clock[NOW_INDEX] = nowNs;
+      Atomics.store(slot.ctrl, STATE, REQUEST);
+      Atomics.notify(slot.ctrl, STATE);
+      const waited = waitAsync(slot.ctrl, STATE, REQUEST, timeoutMs);
+      if (waited.async) await waited.value;
+      if (Atomics.load(slot.ctrl, STATE) !== DONE) {
+        replaceAfter = true;
+        return { kind: 'timeout' };
+      }
+      const status = slot.ctrl[STATUS] as EvalStatus;
+      const text = this.decoder.decode(slot.region.subarray(0, slot.ctrl[LENGTH]));
+      Atomics.store(slot.ctrl, STATE, IDLE);
+      // After a trap or an error the instance may be half-updated: never reuse it.
+      replaceAfter = kind === RequestKind.EVAL && status !== EvalStatus.OK;
+      return { kind: 'answer', status, text };
     } finally {
       slot.worker.unref();
+      this.release(replaceAfter && !this.closed ? this.replace(slot) : slot);
     }
   }
 
-  private async exchange(slot: Slot, bytes: Uint8Array, nowNs: bigint): Promise<EvalOutcome> {
-    slot.region.set(bytes, 0);
-    slot.ctrl[LENGTH] = bytes.length;
-    slot.clock[NOW_INDEX] = nowNs;
-    Atomics.store(slot.ctrl, STATE, REQUEST);
-    Atomics.notify(slot.ctrl, STATE);
-
-    const waited = waitAsync(slot.ctrl, STATE, REQUEST, this.options.timeoutMs);
-    if (waited.async) await waited.value;
-    if (Atomics.load(slot.ctrl, STATE) !== DONE) {
-      this.replace();
-      return { kind: 'timeout' };
-    }
-    const status = slot.ctrl[STATUS] as EvalStatus;
-    const text = this.decoder.decode(slot.region.subarray(0, slot.ctrl[LENGTH]));
-    Atomics.store(slot.ctrl, STATE, IDLE);
-    switch (status) {
+  /** Evaluates the policy's entrypoint on `input` (JSON text) with the request clock `nowNs`. */
+  async evaluate(input: string, nowNs: bigint): Promise<EvalOutcome> {
+    const answer = await this.run(RequestKind.EVAL, this.encoder.encode(input), nowNs, this.options.timeoutMs);
+    if (answer.kind === 'timeout') return { kind: 'timeout' };
+    if (answer.kind === 'unavailable') return { kind: 'error', message: answer.message };
+    switch (answer.status) {
       case EvalStatus.OK:
-        return { kind: 'result', resultSet: JSON.parse(text) };
+        return { kind: 'result', resultSet: JSON.parse(answer.text) };
       case EvalStatus.MEMORY:
-        this.replace();
-        return { kind: 'memory', message: text };
+        return { kind: 'memory', message: answer.text };
       case EvalStatus.TRAP:
-        this.replace();
-        return { kind: 'trap', message: text };
+        return { kind: 'trap', message: answer.text };
       default:
-        this.replace();
-        return { kind: 'error', message: text };
+        return { kind: 'error', message: answer.text };
     }
+  }
+
+  /** Signs a JWS signing input in a worker; resolves the base64url signature (or throws). */
+  async sign(signingInput: string): Promise<string> {
+    const answer = await this.run(RequestKind.SIGN, this.encoder.encode(signingInput), 0n, SIGN_TIMEOUT_MS);
+    if (answer.kind === 'answer' && answer.status === EvalStatus.OK) return answer.text;
+    throw new Error(answer.kind === 'answer' ? answer.text : answer.kind === 'timeout' ? 'signing timed out' : answer.message);
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    const slot = this.slot;
-    this.slot = undefined;
-    if (slot) await slot.worker.terminate();
+    const slots = this.slots.splice(0);
+    this.idle.length = 0;
+    await Promise.all(slots.map((s) => s.worker.terminate()));
   }
 }

@@ -27,8 +27,8 @@ import {
   DEFAULT_AUDIENCE,
   DEFAULT_ISSUER,
   DEFAULT_TTL_SECONDS,
+  artifactSigningInput,
   newJti,
-  signArtifact,
   type ArtifactClaims,
 } from './issue.js';
 import { loadBundle, type LoadedBundle } from './loader.js';
@@ -59,6 +59,8 @@ export interface GovernorOptions {
   timeoutMs?: number;
   /** Cap on the policy's Wasm memory (default 64 MiB). */
   memoryLimitBytes?: number;
+  /** Worker threads that evaluate and sign in parallel (default 2). */
+  workers?: number;
   /** Largest accepted request, canonical JSON bytes (default 1 MiB). */
   maxInputBytes?: number;
   strictBuiltins?: boolean;
@@ -177,6 +179,10 @@ export async function createGovernor(options: GovernorOptions): Promise<Governor
     typeof options.parentKeys === 'string'
       ? parseVerificationKeys(options.parentKeys)
       : options.parentKeys ?? (signingKey ? [publicHalf(signingKey)] : []);
+  // Artifacts are signed in the evaluation workers (off the main thread, in parallel).
+  const workerSigner = signingKey
+    ? { jwk: signingKey.key.export({ format: 'jwk' }) as Record<string, unknown>, alg: signingKey.alg }
+    : undefined;
   // What the environment attestation's config digest covers: everything that changes decisions.
   const config = {
     entrypoint,
@@ -223,6 +229,8 @@ export async function createGovernor(options: GovernorOptions): Promise<Governor
           memoryLimitBytes,
           maxInputBytes,
           strictBuiltins: options.strictBuiltins === true,
+          workers: options.workers ?? 2,
+          signer: workerSigner,
         });
         if (closed) {
           await engine.close();
@@ -351,7 +359,14 @@ export async function createGovernor(options: GovernorOptions): Promise<Governor
       scope: verdict.scope ?? [request.action],
     };
     if (about.parent_jti !== undefined) claims.parent_jti = about.parent_jti;
-    const artifact = signArtifact(claims, signingKey);
+    const signingInput = artifactSigningInput(claims, signingKey);
+    let signature: string;
+    try {
+      signature = await state.engine.sign(signingInput);
+    } catch (err) {
+      return deny(REASONS.SIGNING_FAILED, `the artifact could not be signed: ${(err as Error).message}`, withResult);
+    }
+    const artifact = `${signingInput}.${signature}`;
     return { allowed: true, record, recordJson: recordText, artifact, claims };
   }
 

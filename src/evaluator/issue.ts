@@ -2,7 +2,7 @@
 // exact policy, the input, the decision record and the environment to a short validity window.
 // An executor verifies it (src/artifact/verify.ts) before it runs anything.
 import { randomBytes } from 'node:crypto';
-import { signCompact, type SigningKey } from '../bundle/signatures.js';
+import { base64url, signCompact, type SigningKey } from '../bundle/signatures.js';
 
 export const ARTIFACT_TYPE = 'govern-authz+jwt';
 export const DEFAULT_TTL_SECONDS = 60;
@@ -40,4 +40,11 @@ export function newJti(): string {
 
 export function signArtifact(claims: ArtifactClaims, key: SigningKey): string {
   return signCompact(JSON.stringify(claims), key, { typ: ARTIFACT_TYPE });
+}
+
+/** The JWS signing input (`header.payload`) of an artifact, for signing elsewhere (a worker). */
+export function artifactSigningInput(claims: ArtifactClaims, key: Pick<SigningKey, 'alg' | 'kid'>): string {
+  const header: Record<string, unknown> = { alg: key.alg, typ: ARTIFACT_TYPE };
+  if (key.kid !== undefined) header.kid = key.kid;
+  return `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(claims))}`;
 }

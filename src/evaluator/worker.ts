@@ -1,9 +1,10 @@
 // The evaluation worker: loads one policy with the opa-wasm SDK into a capped Wasm memory, then
 // serves evaluations over the shared channel (see channel.ts) until it is terminated.
+import { createPrivateKey, sign as cryptoSign } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { createHostBuiltins } from '../builtins/index.js';
-import { DONE, EvalStatus, HEADER_BYTES, LENGTH, NOW_INDEX, REQUEST, STATE, STATUS, type WorkerConfig, type WorkerHello } from './channel.js';
+import { DONE, EvalStatus, HEADER_BYTES, KIND, LENGTH, NOW_INDEX, REQUEST, RequestKind, STATE, STATUS, type WorkerConfig, type WorkerHello } from './channel.js';
 
 // The SDK's CommonJS build exposes loadPolicySync (the ESM entry only re-exports loadPolicy).
 const opa = createRequire(import.meta.url)('@open-policy-agent/opa-wasm') as typeof import('@open-policy-agent/opa-wasm');
@@ -22,6 +23,17 @@ const encoder = new TextEncoder();
 // time.now_ns answers the request's own evaluation time, never the wall clock.
 let requestNow = 0n;
 const builtins = createHostBuiltins({ now: () => requestNow, strict: config.strictBuiltins, allowNondeterministic: false });
+
+// Signing happens here too, so artifact signatures (the costliest step of a decision) run off the
+// main thread and in parallel across the pool.
+const signer = config.signer ? { key: createPrivateKey({ key: config.signer.jwk as never, format: 'jwk' }), alg: config.signer.alg } : undefined;
+
+function signBytes(data: Uint8Array): string {
+  if (!signer) throw new Error('no signing key');
+  if (signer.alg === 'EdDSA') return cryptoSign(null, data, signer.key).toString('base64url');
+  if (signer.alg === 'ES256') return cryptoSign('sha256', data, { key: signer.key, dsaEncoding: 'ieee-p1363' }).toString('base64url');
+  return cryptoSign('sha256', data, signer.key).toString('base64url');
+}
 
 function hello(message: WorkerHello): void {
   parentPort!.postMessage(message);
@@ -88,6 +100,14 @@ for (;;) {
   }
   const input = new Uint8Array(ctrl[LENGTH]!);
   input.set(region.subarray(0, input.length));
+  if (ctrl[KIND] === RequestKind.SIGN) {
+    try {
+      answer(EvalStatus.OK, signBytes(input));
+    } catch (err) {
+      answer(EvalStatus.ERROR, describe(err));
+    }
+    continue;
+  }
   requestNow = clock[NOW_INDEX]!;
   try {
     const resultSet = policy.evaluate(input.buffer, config.entrypoint);

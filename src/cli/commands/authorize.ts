@@ -98,6 +98,7 @@ export function registerAuthorize(program: Command): void {
           ttlSeconds: positiveInt(opts.ttl, '--ttl'),
           issuer: opts.issuer,
           audience: opts.audience,
+          workers: 1, // one decision: one worker is enough
         });
       } catch (err) {
         if (err instanceof SignatureError) throw new CliError(`unusable key: ${err.message}`);
