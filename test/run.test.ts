@@ -1,6 +1,6 @@
 // `govern run`: the pre-execution gate, end to end through the built CLI (the command's output
 // goes straight to the terminal, so it runs as a real child process).
-import { existsSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readLogLines, verifyLogFile, type AuditRecord } from '../src/audit/index.js';
@@ -58,5 +58,20 @@ describe('govern run', () => {
     expect(res.status).toBe(126);
     expect(res.stderr).toMatch(/denied: BUNDLE_/);
     expect((await readLogLines(f.log)).length).toBe(1);
+  });
+
+  it('signs audit checkpoints every N records with --audit-key, and the log verifies against them', async () => {
+    const f = await gateFixture();
+    for (let i = 0; i < 2; i++) {
+      const res = await govern(['run', '--bundle', f.bundle, '--key', f.key, '--log', f.log, '--audit-key', f.key, '--checkpoint-every', '2', '--', 'echo', `n${i}`], f.dir);
+      expect(res.stdout).toBe(`n${i}\n`);
+    }
+    const checkpoints = readFileSync(`${f.log}.checkpoints`, 'utf8').trim().split('\n');
+    expect(checkpoints).toHaveLength(2); // after records 2 and 4
+    const jwks = join(f.dir, 'keys.json');
+    writeFileSync(jwks, JSON.stringify(f.jwks));
+    const verify = await govern(['audit', 'verify', f.log, '--jwks', jwks], f.dir);
+    expect(verify.stdout).toMatch(/^OK .*4 records, 2 checkpoints\n$/);
+    expect(verify.status).toBe(0);
   });
 });
