@@ -64,14 +64,23 @@ export interface ObjectComprehension {
  * `internal.member_2` for `x in xs`, `internal.member_3` for `k, v in xs`).
  */
 export interface CallTerm { type: 'call'; operator: RefTerm; args: Term[]; location: Location }
-/** `$"a {x} b"`: literal parts are strings, expression parts are terms. */
+/**
+ * `$"a {x} b"`: literal parts are strings, expression parts are terms (empty literal parts are
+ * left out). A part written with `with` (`{x with input as y}`) arrives as the term
+ * `[$templateN | $templateN := x with input as y][0]`, which has the same value.
+ */
 export interface TemplateStringTerm {
   type: 'templatestring';
   parts: (StringTerm | Term)[];
   location: Location;
 }
 
-/** Statements of a rule body, query or comprehension body, in order. */
+/**
+ * Statements of a rule body, query or comprehension body, in order. Rules written without a body
+ * (`p := 1`, `default p := 0`, `p contains "a"`) get the body `[true]`. Under
+ * `import future.keywords.not` / `import rego.v2`, `not <expr>` and `not { body }` (whole-body
+ * negation) arrive as `[true | body] == []` (equal call, not negated); plain `not ref` stays negated.
+ */
 export type Body = Expr[];
 
 export interface Expr {

@@ -1499,11 +1499,12 @@ interface ParsedHead {
   base: RuleHead;
 }
 
+/** A head for an `else` link or a chained body: its own copy, so no two rules share nodes. */
 function cloneHead(head: RuleHead, location: Location): RuleHead {
-  const copy: RuleHead = { ref: head.ref, assign: head.assign, location };
-  if (head.args) copy.args = head.args;
-  if (head.key) copy.key = head.key;
-  if (head.value) copy.value = head.value;
+  const copy: RuleHead = { ref: structuredClone(head.ref), assign: head.assign, location };
+  if (head.args) copy.args = structuredClone(head.args);
+  if (head.key) copy.key = structuredClone(head.key);
+  if (head.value) copy.value = structuredClone(head.value);
   return copy;
 }
 
