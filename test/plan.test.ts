@@ -193,6 +193,22 @@ describe('expressions', () => {
   });
 });
 
+describe('rego.metadata', () => {
+  test('chain and rule are the annotations around the calling rule', () => {
+    const src = [
+      '# METADATA\n# description: pkg\npackage a\n\n# METADATA\n# title: P\n# authors:\n# - Ann <ann@x.org>\np := [rego.metadata.chain(), rego.metadata.rule()]',
+    ];
+    const rule = { title: 'P', authors: [{ name: 'Ann', email: 'ann@x.org' }], scope: 'rule' };
+    expect(evalEntry(src, 'a/p')).toEqual([
+      [
+        { annotations: rule, path: ['a', 'p'] },
+        { annotations: { description: 'pkg', scope: 'package' }, path: ['a'] },
+      ],
+      rule,
+    ]);
+  });
+});
+
 describe('with', () => {
   test('replaces input and data only for its expression', () => {
     const src = ['package a\nq := input.v\nr := data.d\np := [x, y, input.v] if { x := q with input.v as 2; y := r with data.d as "w" }'];

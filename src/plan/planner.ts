@@ -24,6 +24,7 @@ import type { Block, Func, Local, Operand, Plan, Policy, Stmt, Where } from './i
 import { buildTree, hasDoc, hasDocChildren, nodeAt, packagePath } from './tree.js';
 import type { RuleAt, TreeNode } from './tree.js';
 import { builtinArity, isRelation } from './builtin-arity.js';
+import { metadataChain, metadataRule } from './metadata.js';
 
 export interface PlanTargets {
   entrypoints: string[];
@@ -110,6 +111,8 @@ class Planner {
   private env: MockEnv = EMPTY_ENV;
   /** The module whose rule is being planned (for names the checks stage left relative). */
   private module: Module | undefined;
+  /** The rule being planned (for rego.metadata.*). */
+  private rule: RuleAt | undefined;
   /**
    * Rule values already computed in this plan or function invocation, by Func name: a rule used
    * several times (or inside a loop) runs once. Empty again inside each `with` (other input/data).
@@ -243,6 +246,7 @@ class Planner {
     this.scope = new Scope();
     this.env = EMPTY_ENV;
     this.module = undefined;
+    this.rule = undefined;
     this.memo = new Map();
   }
 
@@ -498,6 +502,7 @@ class Planner {
       if (!at.rule.default) continue;
       inBlock(() => {
         this.module = at.module;
+        this.rule = at;
         this.emit({ type: 'IsUndefined', source: result });
         this.planTerm(at.rule.head.value ?? { type: 'boolean', value: true, location: at.rule.location }, (op) =>
           this.emit({ type: 'AssignVar', source: op, target: result }),
@@ -509,6 +514,7 @@ class Planner {
   /** One rule and its else chain; each link's body is planned in its own scope. */
   private planRuleChain(at: RuleAt, result: Local): void {
     this.module = at.module;
+    this.rule = at;
     const rule = at.rule;
     if (!rule.else) {
       const depth = this.depth;
@@ -597,6 +603,7 @@ class Planner {
     for (const at of defs) {
       inBlock(() => {
         this.module = at.module;
+        this.rule = at;
         const rule = at.rule;
         const headArgs = rule.head.args ?? [];
         const where = this.where(rule.location);
@@ -644,6 +651,7 @@ class Planner {
       if (!at.rule.default) continue;
       inBlock(() => {
         this.module = at.module;
+        this.rule = at;
         this.emit({ type: 'IsUndefined', source: result });
         this.withScope(() =>
           this.unifyArgs(at.rule.head.args ?? [], args, 0, () =>
@@ -1082,6 +1090,10 @@ class Planner {
   }
 
   private planCallNamed(name: string, call: CallTerm, args: Term[], k: (op: Operand) => void): void {
+    if ((name === 'rego.metadata.chain' || name === 'rego.metadata.rule') && args.length === 0 && this.rule) {
+      const value = name === 'rego.metadata.chain' ? metadataChain(this.root, this.modules, this.rule) : metadataRule(this.root, this.rule);
+      return this.planTerm(jsonTerm(value, call.location), k);
+    }
     const where = this.where(call.location);
     const mock = this.env.fns.get(name);
     if (mock) {
@@ -1499,6 +1511,20 @@ class Planner {
       k();
     });
   }
+}
+
+/** A JSON value as a constant term. */
+function jsonTerm(value: unknown, location: Location): Term {
+  if (value === null || value === undefined) return { type: 'null', location };
+  if (typeof value === 'boolean') return { type: 'boolean', value, location };
+  if (typeof value === 'number') return { type: 'number', value: String(value), location };
+  if (typeof value === 'string') return { type: 'string', value, location };
+  if (Array.isArray(value)) return { type: 'array', items: value.map((v) => jsonTerm(v, location)), location };
+  return {
+    type: 'object',
+    entries: Object.entries(value as object).map(([k, v]): [Term, Term] => [{ type: 'string', value: k, location }, jsonTerm(v, location)]),
+    location,
+  };
 }
 
 /** A term with a fixed value: scalars and collections of them. */

@@ -9,6 +9,8 @@ export interface RuleAt {
   module: Module;
   /** Head ref segments after the static prefix (keys of the object the rule builds). */
   suffix: Term[];
+  /** The data path the rule hangs at (package path + static head prefix). */
+  path: string[];
 }
 
 export interface TreeNode {
@@ -47,7 +49,7 @@ export function buildTree(modules: Module[]): TreeNode {
         i++;
       }
       const node = nodeAt(root, path, true)!;
-      const at: RuleAt = { rule, module, suffix: terms.slice(i) };
+      const at: RuleAt = { rule, module, suffix: terms.slice(i), path };
       if (rule.kind === 'function') node.functions.push(at);
       else node.rules.push(at);
     }
