@@ -33,6 +33,16 @@
 //   strings, each `{expr}` part is the *set* of the expression's values (empty: undefined), as OPA.
 // - Relation builtins (`walk`) are called with their inputs only; the planner Scans the result
 //   (an array of results) and unifies each element with the output argument.
+// - Rule values are remembered per plan/function invocation: a reference to a rule emits
+//   Block[ Block[IsDefined m; Break 1]; Call rule → m ]; IsDefined m — so Break may leave a Block
+//   from inside a nested Block, and `m` keeps its value across loop iterations (reset with
+//   ResetLocal at the start of a With block, whose replacement may change per iteration).
+// - A complete rule or function definition with a constant value emits `Break n` right after its
+//   AssignVarOnce, leaving every block (Scans included) up to the definition's own top-level block:
+//   the first solution decides. Never emitted from inside a With block.
+// - Funcs have `path` (the rule's data path); conflict messages may name it (`data.<path>`).
+// - `rego.metadata.chain()` / `rego.metadata.rule()` never reach the code generator: they are
+//   planned as constants.
 
 /** A local variable slot. Locals 0 and 1 hold `input` and `data` in every plan and function. */
 export type Local = number;
