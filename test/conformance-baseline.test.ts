@@ -25,6 +25,7 @@ describe('conformance baseline', () => {
     const results = await runCasesInPool(cases, { timeoutMs: 20_000 });
     const failures = results.filter((r: { status: string }) => r.status !== 'passed').map((r: any) => `${r.file} ${r.note}: ${r.reason}`);
     expect(failures).toEqual([]);
-    expect(results.length).toBe(baseline.length);
+    // A note can repeat within a file: every case under a baseline key ran.
+    expect(new Set(results.map(caseKey)).size).toBe(baseline.length);
   }, 600_000);
 });
