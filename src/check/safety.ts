@@ -161,43 +161,21 @@ export class SafetyChecker {
     }
   }
 
+  /** Whether `e` needs a var that is neither bound already nor bound by `e` itself. */
   private isMissingAny(e: Expr, safe: ReadonlySet<string>, outputs: ReadonlySet<string>): boolean {
     let missing = false;
-    const visit = (v: VarTerm) => {
-      if (missing || safe.has(v.name) || outputs.has(v.name)) return;
-      if (e.negated && v.wildcard) return;
-      missing = true;
-    };
-    const value = e.value;
-    if (value.type === 'some') {
-      for (const s of value.symbols) if (s.type === 'call') for (const a of s.args) forEachVar(a, visit);
-    } else if (value.type === 'every') {
-      forEachVar(value.domain, visit);
-    } else {
-      forEachVar(value, visit);
-    }
-    for (const w of e.with) if (!namesFunction(w.target, w.value)) forEachVar(w.value, visit);
+    forEachInputVar(e, (v) => {
+      if (!missing && !safe.has(v.name) && !outputs.has(v.name)) missing = true;
+    });
     return missing;
   }
 
-  /** Vars `e` needs that are neither bound already nor bound by `e` itself. */
+  /** The vars `e` needs that are neither bound already nor bound by `e` itself, first occurrences. */
   private missingVars(e: Expr, safe: ReadonlySet<string>, outputs: ReadonlySet<string>): Map<string, VarTerm> {
     const missing = new Map<string, VarTerm>();
-    const visit = (v: VarTerm) => {
-      if (safe.has(v.name) || outputs.has(v.name) || missing.has(v.name)) return;
-      // A wildcard under `not` stands for "any value": it needs no binding.
-      if (e.negated && v.wildcard) return;
-      missing.set(v.name, v);
-    };
-    const value = e.value;
-    if (value.type === 'some') {
-      for (const s of value.symbols) if (s.type === 'call') for (const a of s.args) forEachVar(a, visit);
-    } else if (value.type === 'every') {
-      forEachVar(value.domain, visit);
-    } else {
-      forEachVar(value, visit);
-    }
-    for (const w of e.with) if (!namesFunction(w.target, w.value)) forEachVar(w.value, visit);
+    forEachInputVar(e, (v) => {
+      if (!safe.has(v.name) && !outputs.has(v.name) && !missing.has(v.name)) missing.set(v.name, v);
+    });
     return missing;
   }
 
@@ -294,6 +272,21 @@ export class SafetyChecker {
       this.comprehensionUnsafe(c, safe, true);
     });
   }
+}
+
+/** Every var an expression reads or binds, outside its closures. */
+function forEachInputVar(e: Expr, visit: (v: VarTerm) => void): void {
+  // A wildcard under `not` stands for "any value": it needs no binding.
+  const see = e.negated ? (v: VarTerm) => void (v.wildcard || visit(v)) : visit;
+  const value = e.value;
+  if (value.type === 'some') {
+    for (const s of value.symbols) if (s.type === 'call') for (const a of s.args) forEachVar(a, see);
+  } else if (value.type === 'every') {
+    forEachVar(value.domain, see);
+  } else {
+    forEachVar(value, see);
+  }
+  for (const w of e.with) if (!namesFunction(w.target, w.value)) forEachVar(w.value, see);
 }
 
 /** `with f as g` where g is a builtin's name: g is a function, not a var to bind. */
