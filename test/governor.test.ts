@@ -228,6 +228,17 @@ describe('governor: one denial per cause', () => {
   });
 });
 
+describe('governor: closing', () => {
+  it('GOVERNOR_CLOSED: a closed governor answers with a denial, never an exception', async () => {
+    const dir = tempDir();
+    const g = await createGovernor({ bundle: writeFakeBundle(dir, allowWasm), entrypoint: 'test/allow', signingKey: await signingKey() });
+    const pending = Array.from({ length: 20 }, () => g.authorize(SAMPLE_REQUEST));
+    await g.close();
+    for (const d of await Promise.all(pending)) expect(typeof d.allowed).toBe('boolean');
+    expect((await g.authorize(SAMPLE_REQUEST)).record.reasons).toEqual(['GOVERNOR_CLOSED']);
+  });
+});
+
 describe('governor: hot reload', () => {
   it('activates a replaced bundle only once it verifies against its pin; denies in between', async () => {
     const dir = tempDir();

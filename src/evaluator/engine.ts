@@ -68,7 +68,9 @@ const SIGN_TIMEOUT_MS = 5000;
 export class PolicyEngine {
   private readonly slots: Slot[] = [];
   private readonly idle: Slot[] = [];
-  private readonly waiting: ((slot: Slot) => void)[] = [];
+  private readonly waiting: ((slot: Slot | undefined) => void)[] = [];
+  private inFlight = 0;
+  private drained: (() => void) | undefined;
   private closed = false;
   private readonly encoder = new TextEncoder();
   private readonly decoder = new TextDecoder();
@@ -129,7 +131,7 @@ export class PolicyEngine {
     };
   }
 
-  private acquire(): Promise<Slot> {
+  private acquire(): Promise<Slot | undefined> {
     const slot = this.idle.pop();
     if (slot) return Promise.resolve(slot);
     return new Promise((resolve) => this.waiting.push(resolve));
@@ -154,8 +156,21 @@ export class PolicyEngine {
   /** Runs one request on an idle worker; the worker is replaced after a timeout or failure. */
   private async run(kind: RequestKind, bytes: Uint8Array, nowNs: bigint, timeoutMs: number): Promise<Exchange> {
     if (this.closed) return { kind: 'unavailable', message: 'the governor is closed' };
-    let slot = await this.acquire();
-    if (this.closed) return { kind: 'unavailable', message: 'the governor is closed' };
+    this.inFlight++;
+    try {
+      return await this.runOnSlot(kind, bytes, nowNs, timeoutMs);
+    } finally {
+      if (--this.inFlight === 0 && this.drained) this.drained();
+    }
+  }
+
+  private async runOnSlot(kind: RequestKind, bytes: Uint8Array, nowNs: bigint, timeoutMs: number): Promise<Exchange> {
+    const acquired = await this.acquire();
+    if (!acquired || this.closed) {
+      if (acquired) this.release(acquired);
+      return { kind: 'unavailable', message: 'the governor is closed' };
+    }
+    let slot = acquired;
     try {
       await slot.ready;
     } catch {
@@ -223,8 +238,23 @@ export class PolicyEngine {
     throw new Error(answer.kind === 'answer' ? answer.text : answer.kind === 'timeout' ? 'signing timed out' : answer.message);
   }
 
-  async close(): Promise<void> {
+  /**
+   * Stops the workers. With `drain`, requests already running finish first (a hot reload must not
+   * turn in-flight decisions into timeouts); requests still queued are answered "closed".
+   */
+  async close(drain = false): Promise<void> {
+    if (drain && this.inFlight > 0 && !this.closed) {
+      const limit = this.options.timeoutMs + SIGN_TIMEOUT_MS;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, limit);
+        this.drained = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
     this.closed = true;
+    for (const waiter of this.waiting.splice(0)) waiter(undefined);
     const slots = this.slots.splice(0);
     this.idle.length = 0;
     await Promise.all(slots.map((s) => s.worker.terminate()));

@@ -244,7 +244,7 @@ export async function createGovernor(options: GovernorOptions): Promise<Governor
         active = { ok: false, reason, detail: message, sha256: load.loaded.sha256 };
       }
     }
-    if (previous.ok) void previous.engine.close();
+    if (previous.ok) void previous.engine.close(true); // let its in-flight decisions finish
     return status();
   }
 

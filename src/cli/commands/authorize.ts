@@ -121,6 +121,9 @@ export function registerAuthorize(program: Command): void {
         // Keys in canonical order, so the printed record reads the same as the bytes that were hashed.
         const output: Record<string, unknown> = { decision: JSON.parse(decision.recordJson) };
         if (decision.artifact !== undefined) output.artifact = decision.artifact;
+        // What the artifact's env_sha256 attests, so an executor can pin it (`verify --environment`).
+        const status = governor.status();
+        if (status.environment) output.environment = { ...status.environment, sha256: status.environment_sha256 };
         process.stdout.write(JSON.stringify(output, null, 2) + '\n');
         process.exitCode = decision.allowed ? 0 : EXIT_DENIED;
       } finally {
