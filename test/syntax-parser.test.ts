@@ -303,6 +303,13 @@ describe('imports and packages', () => {
     ]);
   });
 
+  it('takes keywords as plain names in package paths', () => {
+    expect(show(module('package rules.if.every\n').package.path)).toBe('data["rules"]["if"]["every"]');
+    expect(show(module('package contains\n').package.path)).toBe('data["contains"]');
+    expect(errors('package foo.')).toEqual(['1:13: unexpected eof token: expected ident']);
+    expect(errors('package a[1]')).toEqual(['1:11: unexpected number token: expecting string']);
+  });
+
   it('rejects bad import paths', () => {
     expect(errors('package a\nimport foo.bar')).toEqual([
       '2:8: unexpected import path, must begin with one of: {data, future, input, rego}, got: foo',

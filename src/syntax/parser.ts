@@ -988,33 +988,24 @@ class Parser {
   parsePackage(): Package {
     const start = this.tok;
     this.next();
-    if (this.ty() !== Tok.IDENT) this.illegal();
-    const term = this.parseTerm();
-    let path: Term[];
-    if (term.type === 'var') {
-      path = [this.varTerm('data', term.location), { type: 'string', value: term.name, location: term.location }];
-    } else if (term.type === 'ref' && term.terms[0]!.type === 'var') {
-      const head = term.terms[0] as VarTerm;
-      path = [this.varTerm('data', head.location), { type: 'string', value: head.name, location: head.location }];
-      for (const seg of term.terms.slice(1)) {
-        if (seg.type !== 'string') this.fail(seg.location, `unexpected ${valueName(seg)} token: expecting string`);
-        path.push(seg);
-      }
-    } else {
-      this.fail(term.location, 'unexpected term: expected path');
-    }
-    return { path: { type: 'ref', terms: path, location: this.locFrom(term.location) }, location: this.loc(start) };
+    const path = this.parseNamePath();
+    const [head, ...rest] = path.terms as [VarTerm, ...Term[]];
+    const terms: Term[] = [
+      this.varTerm('data', head.location),
+      { type: 'string', value: head.name, location: head.location },
+      ...rest,
+    ];
+    return { path: { type: 'ref', terms, location: path.location }, location: this.loc(start) };
   }
 
-  parseImport(): Import {
-    const start = this.tok;
-    this.next();
-    if (this.ty() !== Tok.IDENT) this.illegal();
-    // Keywords may end an import path (`import future.keywords.in`), so read it as plain names.
+  /**
+   * A dotted path of names for `package` and `import`: `a.b["c"]`. Keywords are plain names here
+   * (`package rules.if`, `import future.keywords.in`), and every segment must be a string.
+   */
+  private parseNamePath(): RefTerm {
+    if (this.ty() !== Tok.IDENT) this.illegal('expected ident');
     const pathStart = this.tok;
-    const terms: Term[] = [];
-    const head = this.tok;
-    terms.push(this.varTerm(head.value, this.loc(head, head.end)));
+    const terms: Term[] = [this.varTerm(pathStart.value, this.loc(pathStart, pathStart.end))];
     this.next();
     for (;;) {
       const t = this.tok;
@@ -1034,8 +1025,15 @@ class Parser {
         terms.push(key);
       } else break;
     }
-    const path: RefTerm = { type: 'ref', terms, location: this.loc(pathStart) };
-    const root = head.value;
+    return { type: 'ref', terms, location: this.loc(pathStart) };
+  }
+
+  parseImport(): Import {
+    const start = this.tok;
+    this.next();
+    const path = this.parseNamePath();
+    const terms = path.terms;
+    const root = (terms[0] as VarTerm).name;
     if (!['data', 'input', 'future', 'rego'].includes(root)) {
       this.fail(path.location, `unexpected import path, must begin with one of: {data, future, input, rego}, got: ${root}`);
     }
