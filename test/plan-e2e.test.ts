@@ -83,6 +83,13 @@ p := [a, b, n, doubled] if {
     expect(await value(src, 'a/p', [1, { k: 'v' }])).toEqual([1, 'v', 2, [2, 4]]);
   });
 
+  test('a function chosen at run time (data.pkg[name](…))', async () => {
+    const src = ['package lib\ninc(x) := x + 1\ndouble(x) := x * 2', 'package a\np := data.lib[input.fn](10)'];
+    expect(await value(src, 'a/p', { fn: 'double' })).toBe(20);
+    expect(await value(src, 'a/p', { fn: 'inc' })).toBe(11);
+    expect(await value(src, 'a/p', { fn: 'nope' })).toBeUndefined();
+  });
+
   test('template strings', async () => {
     expect(await value('package a\np := $"hi {input.name}, {input.nope}"', 'a/p', { name: 'x' })).toBe('hi x, <undefined>');
   });

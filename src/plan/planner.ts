@@ -1095,6 +1095,7 @@ class Planner {
       return this.planTerm(jsonTerm(value, call.location), k);
     }
     const where = this.where(call.location);
+    if (name === '') return this.planDynamicCall(call, args, where, k);
     const mock = this.env.fns.get(name);
     if (mock) {
       if (mock.kind === 'value') {
@@ -1108,13 +1109,36 @@ class Planner {
     this.planTerms(args, (ops) => this.emitCall(name, ops, where, this.env, k));
   }
 
+  /** `data.lib[x](…)`: the function is chosen at run time among those at that depth. */
+  private planDynamicCall(call: CallTerm, args: Term[], where: Where, k: (op: Operand) => void): void {
+    const [head, ...segs] = call.operator.terms;
+    if (!head || head.type !== 'var' || head.name !== 'data') {
+      throw new PlanError('a function name must be a reference into data', call.location);
+    }
+    // Every function the path could name must exist as a Func, with its path segments interned.
+    const visit = (node: TreeNode): void => {
+      if (node.path.length === segs.length && node.functions.length > 0) {
+        this.funcName('fn', node, this.env);
+        for (const p of node.path) this.strIndex(p);
+      }
+      if (node.path.length < segs.length) for (const child of node.children.values()) visit(child);
+    };
+    visit(this.root);
+    this.planTerms(segs, (path) =>
+      this.planTerms(args, (ops) => {
+        const r = this.newLocal();
+        this.emit({ type: 'CallDynamic', path: [this.str('data'), ...path], args: ops.map((op) => this.toLocal(op)), result: r, where });
+        k(local(r));
+      }),
+    );
+  }
+
   private emitCall(name: string, ops: Operand[], where: Where, env: MockEnv, k: (op: Operand) => void): void {
     const r = this.newLocal();
     const fn = this.functionNode(name);
     if (fn) {
       this.emit({ type: 'Call', func: this.funcName('fn', fn, env), args: [local(INPUT), local(DATA), ...ops], result: r, where });
     } else {
-      if (name === '') throw new PlanError('calls of functions chosen at run time (data.x[y](…)) are not supported');
       if (name.startsWith('data.')) throw new PlanError(`undefined function ${name}`);
       this.declareBuiltin(name, ops.length);
       this.emit({ type: 'Call', func: name, args: ops, result: r, where });
