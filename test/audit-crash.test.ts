@@ -80,4 +80,33 @@ describe('audit log under SIGKILL', () => {
     expect(acknowledged.size).toBeGreaterThan(0);
     console.log(`crash test: ${kills} kills, ${acknowledged.size} acknowledged decisions, ${total} records, ${tornTails} torn tails seen and repaired`);
   }, 120_000);
+
+  it('several processes appending to one log at once keep one intact chain', async () => {
+    const dir = tempDir('govern-multi-');
+    const log = join(dir, 'audit.log');
+    const script = join(dir, 'writer.mjs');
+    writeFileSync(
+      script,
+      `import { FileAuditStore } from ${JSON.stringify(pathToFileURL(storeModule).href)};
+const [log, name] = process.argv.slice(2);
+const store = await FileAuditStore.open(log);
+for (let i = 0; i < 150; i++) await store.append({ kind: 'decision', jti: name + '-' + i, body: { allow: true, i } });
+await store.close();
+`,
+    );
+    const runs = ['a', 'b', 'c', 'd'].map(
+      (name) => new Promise<number | null>((resolve) => spawn(process.execPath, [script, log, name], { stdio: 'inherit' }).on('exit', resolve)),
+    );
+    expect(await Promise.all(runs)).toEqual([0, 0, 0, 0]);
+    const report = await verifyLogFile(log);
+    expect(report.problem).toBeUndefined();
+    expect(report.records).toBe(600);
+    const jtis = (await readLogLines(log)).map((l) => (JSON.parse(l) as AuditRecord).jti);
+    expect(new Set(jtis).size).toBe(600);
+    // Each writer's own records stay in its order.
+    for (const name of ['a', 'b', 'c', 'd']) {
+      const mine = jtis.filter((j) => j!.startsWith(`${name}-`)).map((j) => Number(j!.split('-')[1]));
+      expect(mine).toEqual(Array.from({ length: 150 }, (_, i) => i));
+    }
+  }, 120_000);
 });

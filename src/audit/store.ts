@@ -1,7 +1,8 @@
 // Where audit records live. The interface is small on purpose, so a shared database can stand in
 // for the local file later; FileAuditStore is the embedded default (JSON lines, one per record).
 import { constants as fsConstants, existsSync } from 'node:fs';
-import { mkdir, open, readFile, stat, unlink, writeFile, appendFile, type FileHandle } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, stat, unlink, appendFile, link, rename, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { leafHash, MerkleFrontier } from './merkle.js';
 import { canonicalJson } from './canonical.js';
@@ -174,6 +175,12 @@ export class FileAuditStore implements AuditStore {
         }
         throw err;
       }
+      // Nobody else may have written meanwhile (the lock guarantees it; this checks the lock).
+      const after = (await handle.stat()).size;
+      if (after !== this.knownBytes + bytes.length) {
+        this.broken = new Error(`another writer appended to the log while this process held ${this.path}.lock`);
+        throw this.broken;
+      }
       this.knownBytes += bytes.length;
       for (const line of lines) this.frontier.add(leafHash(line));
       this.lastSeq = seq;
@@ -232,33 +239,59 @@ export class FileAuditStore implements AuditStore {
     }
   }
 
-  /** Cross-process exclusion: `LOG.lock` holds the owner's pid; a lock whose owner died is taken over. */
+  /**
+   * Cross-process exclusion: `LOG.lock` holds the owner's pid and a random token. A lock whose
+   * owner died is moved aside (rename is atomic, so only one process takes it over) and only
+   * removed if it is still the very file judged stale; a lock is released only by its own token.
+   */
   private async lock(): Promise<() => Promise<void>> {
     const lockPath = `${this.path}.lock`;
+    const token = `${process.pid} ${randomBytes(8).toString('hex')}`;
     const deadline = Date.now() + LOCK_WAIT_MS;
     for (let attempt = 0; ; attempt++) {
       try {
-        await writeFile(lockPath, String(process.pid), { flag: 'wx' });
+        const fh = await open(lockPath, 'wx');
+        try {
+          await fh.writeFile(token);
+        } finally {
+          await fh.close();
+        }
         return async () => {
-          await unlink(lockPath).catch(() => undefined);
+          if ((await readFile(lockPath, 'utf8').catch(() => '')) === token) await unlink(lockPath).catch(() => undefined);
         };
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
-      const owner = Number((await readFile(lockPath, 'utf8').catch(() => '')).trim());
+      const seen = await stat(lockPath).catch(() => undefined);
+      if (!seen) continue; // released meanwhile
+      const content = await readFile(lockPath, 'utf8').catch(() => '');
+      const owner = Number(content.split(' ')[0]);
       // Stale: its owner died, or it is still empty long after creation (the owner died between
-      // creating the file and writing its pid, a window of microseconds).
-      const stale =
-        owner > 0
-          ? owner !== process.pid && !processAlive(owner)
-          : Date.now() - ((await stat(lockPath).catch(() => undefined))?.mtimeMs ?? Date.now()) > EMPTY_LOCK_STALE_MS;
+      // creating the file and writing its token, a window of microseconds).
+      const stale = owner > 0 ? owner !== process.pid && !processAlive(owner) : Date.now() - seen.mtimeMs > EMPTY_LOCK_STALE_MS;
       if (stale) {
-        await unlink(lockPath).catch(() => undefined);
+        await this.removeStaleLock(lockPath, seen.ino, content);
         continue;
       }
       if (Date.now() > deadline) throw new AuditUnavailableError(`audit log ${this.path} is locked by process ${owner || '?'}`);
       await sleep(Math.min(1 + attempt, 20));
     }
+  }
+
+  private async removeStaleLock(lockPath: string, ino: number, content: string): Promise<void> {
+    const aside = `${lockPath}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
+    try {
+      await rename(lockPath, aside);
+    } catch {
+      return; // another process took it over first
+    }
+    const moved = await stat(aside).catch(() => undefined);
+    const movedContent = await readFile(aside, 'utf8').catch(() => '');
+    if (!(moved?.ino === ino && movedContent === content)) {
+      // A live lock taken after we looked: put it back unless its place was taken meanwhile.
+      await link(aside, lockPath).catch(() => undefined);
+    }
+    await unlink(aside).catch(() => undefined);
   }
 
   private maybeAutoCheckpoint(): void {
