@@ -1,9 +1,9 @@
 // `govern parse FILE`: prints a Rego module's syntax tree as JSON.
 import { Option, type Command } from 'commander';
-import { parseModule } from '../../syntax/parser.js';
-import { formatErrors, readSource } from './check.js';
-import { CliError } from '../errors.js';
 import { existsSync } from 'node:fs';
+import { parseModule } from '../../syntax/parser.js';
+import { CliError } from '../errors.js';
+import { formatErrors, readSource } from './check.js';
 
 export function registerParse(program: Command): void {
   program
@@ -12,7 +12,10 @@ export function registerParse(program: Command): void {
     .argument('<file>', 'the Rego file')
     .option('--v0-compatible', 'read the source as Rego v0')
     .addOption(new Option('--format <format>', 'json: one line; pretty: indented').choices(['json', 'pretty']).default('json'))
-    .addHelpText('after', '\nExamples:\n  govern parse authz.rego\n  govern parse authz.rego --format json | jq .rules[0].head')
+    .addHelpText(
+      'after',
+      "\nExamples:\n  govern parse authz.rego --format pretty\n  govern parse authz.rego | jq '.rules[0].head'\n  govern parse legacy.rego --v0-compatible",
+    )
     .action((file: string, opts: { v0Compatible?: boolean; format: string }) => {
       if (!existsSync(file)) throw new CliError(`no such file: ${file}`);
       const source = readSource(file);
