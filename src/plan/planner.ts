@@ -109,7 +109,7 @@ class Planner {
   private nextLocal = 2;
   private scope = new Scope();
   private env: MockEnv = EMPTY_ENV;
-  /** The module whose rule is being planned (for names the checks stage left relative). */
+  /** The module whose rule is being planned. */
   private module: Module | undefined;
   /** The rule being planned (for rego.metadata.*). */
   private rule: RuleAt | undefined;
@@ -121,8 +121,6 @@ class Planner {
   /** How many blocks enclose the statements being emitted, and how many of them are With blocks. */
   private depth = 0;
   private withDepth = 0;
-  /** resolveGlobal's answers, per module and name. */
-  private readonly globals = new Map<Module, Map<string, string[] | undefined>>();
   /** Func names by tree node and mock-env key. */
   private readonly nodeFuncNames = new Map<TreeNode, Map<string, string>>();
 
@@ -262,7 +260,7 @@ class Planner {
     const l = this.lookupVar(name);
     if (typeof l === 'number') return true;
     if (l === null) return false;
-    return name === 'input' || name === 'data' || this.resolveGlobal(name) !== undefined;
+    return name === 'input' || name === 'data';
   }
 
   private declare(name: string): void {
@@ -284,38 +282,6 @@ class Planner {
       }
     }
     this.scope.vars.set(name, l);
-  }
-
-  /**
-   * A name the checks stage should have made absolute (a rule of the same package, an import):
-   * resolved here too so the planner also works on modules straight from the parser.
-   */
-  private resolveGlobal(name: string): string[] | undefined {
-    const module = this.module;
-    if (!module) return undefined;
-    let cache = this.globals.get(module);
-    if (!cache) this.globals.set(module, (cache = new Map()));
-    if (cache.has(name)) return cache.get(name);
-    const path = this.resolveGlobalUncached(module, name);
-    cache.set(name, path);
-    return path;
-  }
-
-  private resolveGlobalUncached(module: Module, name: string): string[] | undefined {
-    for (const imp of module.imports) {
-      const terms = imp.path.terms;
-      const head = terms[0];
-      if (!head || head.type !== 'var' || head.name !== 'data') continue;
-      const last = terms[terms.length - 1]!;
-      const alias = imp.alias ?? (last.type === 'string' ? last.value : undefined);
-      if (alias === name && terms.slice(1).every((t) => t.type === 'string')) {
-        return terms.slice(1).map((t) => (t as StringTerm).value);
-      }
-    }
-    const pkg = packagePath(module);
-    const node = nodeAt(this.root, [...pkg, name]);
-    if (node && (hasDoc(node) || node.functions.length > 0)) return [...pkg, name];
-    return undefined;
   }
 
   /** Vars of a term that have no value yet (not looking into comprehension bodies). */
@@ -665,7 +631,7 @@ class Planner {
   /** Unifies head args (entries left undefined are skipped) with the parameter locals. */
   private unifyArgs(headArgs: (Term | undefined)[], args: Local[], i: number, k: () => void): void {
     if (i >= headArgs.length || i >= args.length) return k();
-    // Head args are the function's own locals (they shadow rules of the same name).
+    // Head args are the function's own locals.
     if (i === 0) for (const t of headArgs) if (t) for (const v of varsIn(t)) if (this.lookupVar(v) === undefined) this.declare(v);
     const arg = headArgs[i];
     if (!arg) return this.unifyArgs(headArgs, args, i + 1, k);
@@ -862,8 +828,6 @@ class Planner {
       if (typeof l === 'number') return this.planPath(local(l), rest, 0, k);
       if (head.name === 'data') return this.planDataRef(rest, k);
       if (head.name === 'input') return rest.length === 0 ? this.readInput(k) : this.planPath(local(INPUT), rest, 0, k);
-      const global = this.resolveGlobal(head.name);
-      if (global) return this.planDataRef([...global.map((p) => str(p)), ...rest], k);
       throw new PlanError(`var ${head.name} is unsafe`, head.location);
     }
     this.planTerm(head, (op) => this.planPath(op, rest, 0, k));
@@ -942,8 +906,6 @@ class Planner {
         if (typeof l === 'number') return k(local(l));
         if (term.name === 'input') return this.readInput(k);
         if (term.name === 'data') return this.planDataRef([], k);
-        const global = this.resolveGlobal(term.name);
-        if (global) return this.planDataRef(global.map((p) => str(p)), k);
         throw new PlanError(`var ${term.name} is unsafe`, term.location);
       }
       case 'ref':
@@ -1043,15 +1005,12 @@ class Planner {
 
   /** The name a call's operator stands for: `count`, `time.now_ns`, or `data.a.f` for functions. */
   private operatorName(op: RefTerm): string {
+    // The checks stage made function names absolute (data.a.f) or left builtin names (count).
     const parts: string[] = [];
-    for (const t of op.terms) {
-      if (t.type === 'var') parts.push(t.name);
+    for (const [i, t] of op.terms.entries()) {
+      if (i === 0 && t.type === 'var') parts.push(t.name);
       else if (t.type === 'string') parts.push(t.value);
       else return '';
-    }
-    if (parts.length > 0 && parts[0] !== 'data' && this.lookupVar(parts[0]!) === undefined) {
-      const global = this.resolveGlobal(parts[0]!);
-      if (global) return ['data', ...global, ...parts.slice(1)].join('.');
     }
     return parts.join('.');
   }
