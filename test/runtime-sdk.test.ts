@@ -88,6 +88,21 @@ export function linkTinyPolicy(): Uint8Array {
   return m.emitBinary();
 }
 
+describe('runtime static data', () => {
+  it('ends below the initial heap pointer, where the linker places the policy data', () => {
+    const m = binaryen.readBinary(readFileSync(RUNTIME_WASM));
+    let end = 0;
+    for (let i = 0; i < m.getNumDataSegments(); i++) {
+      const info = m.getDataSegmentInfo(m.getDataSegmentByIndex(i)) as any;
+      end = Math.max(end, info.offset + info.data.byteLength);
+    }
+    const heapGlobal = binaryen.getExportInfo(m.getExport('rt_heap_ptr')).value;
+    const heapStart = (binaryen.getExpressionInfo(binaryen.getGlobalInfo(m.getGlobal(heapGlobal)).init) as any).value;
+    expect(end).toBeGreaterThan(1024);
+    expect(end).toBeLessThanOrEqual(heapStart);
+  });
+});
+
 describe('runtime under the official SDK', () => {
   it('loads, lists entrypoints and evaluates with data and input', async () => {
     const policy = await loadPolicy(linkTinyPolicy());

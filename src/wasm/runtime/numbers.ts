@@ -111,10 +111,7 @@ export function parseNumber(p: usize, n: usize): usize {
     const v = intFromDigits(neg ? q : q + 1, neg ? len + 1 : len);
     // Keep the literal's text for dumping when it differs from the canonical spelling (a big
     // integer's text is its canonical digits, which it needs for arithmetic).
-    if (numKind(v) == N_INT) {
-      store<u32>(v, p, 4);
-      store<u32>(v, n, 8);
-    }
+    if (numKind(v) == N_INT) return newNumRaw(N_INT, p, n, numInt(v));
     return v;
   }
   const f = digitsToF64(digits, d, scaleExp);
