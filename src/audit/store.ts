@@ -1,6 +1,6 @@
 // Where audit records live. The interface is small on purpose, so a shared database can stand in
 // for the local file later; FileAuditStore is the embedded default (JSON lines, one per record).
-import { constants as fsConstants, existsSync } from 'node:fs';
+import { closeSync, constants as fsConstants, existsSync, fstatSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, stat, unlink, appendFile, link, rename, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -176,7 +176,7 @@ export class FileAuditStore implements AuditStore {
         throw err;
       }
       // Nobody else may have written meanwhile (the lock guarantees it; this checks the lock).
-      const after = (await handle.stat()).size;
+      const after = fstatSync(handle.fd).size;
       if (after !== this.knownBytes + bytes.length) {
         this.broken = new Error(`another writer appended to the log while this process held ${this.path}.lock`);
         throw this.broken;
@@ -195,7 +195,7 @@ export class FileAuditStore implements AuditStore {
   /** Reads what other writers appended since we last looked; repairs a torn tail. */
   private async catchUp(): Promise<void> {
     const handle = this.handle!;
-    const { size } = await handle.stat();
+    const { size } = fstatSync(handle.fd);
     if (size === this.knownBytes) return;
     if (size < this.knownBytes) {
       this.broken = new Error(`the log shrank from ${this.knownBytes} to ${size} bytes behind this process's back`);
@@ -249,15 +249,23 @@ export class FileAuditStore implements AuditStore {
     const token = `${process.pid} ${randomBytes(8).toString('hex')}`;
     const deadline = Date.now() + LOCK_WAIT_MS;
     for (let attempt = 0; ; attempt++) {
+      // Plain synchronous calls: each is a few microseconds on a local disk, far cheaper than a
+      // round trip through the thread pool, and nothing else may run between them anyway.
       try {
-        const fh = await open(lockPath, 'wx');
+        const fd = openSync(lockPath, 'wx');
         try {
-          await fh.writeFile(token);
+          writeSync(fd, token);
         } finally {
-          await fh.close();
+          closeSync(fd);
         }
         return async () => {
-          if ((await readFile(lockPath, 'utf8').catch(() => '')) === token) await unlink(lockPath).catch(() => undefined);
+          let current = '';
+          try {
+            current = readFileSync(lockPath, 'utf8');
+          } catch {
+            return;
+          }
+          if (current === token) rmSync(lockPath, { force: true });
         };
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
