@@ -35,7 +35,7 @@ beforeAll(async () => {
 const authorizeArgs = ['authorize', '-b', 'agent.tar.gz', '-e', 'agent/decision', '--request', 'request.json', '--key', 'keys/govern.private.jwk'];
 const verifyArgs = (file: string) => ['verify', file, '--action', request.action, '--resource', request.resource, '--args', JSON.stringify(request.args), '--jwks', 'keys/govern.jwks.json', '--pins', 'govern.lock', '--state-dir', 'state'];
 
-describe('govern keys / pin', async () => {
+describe('govern keys / pin', { timeout: 180_000 }, () => {
   it('keys generate writes a private JWK and a JWKS, never prints key material, refuses to overwrite', async () => {
     const jwk = JSON.parse(readFileSync(join(dir, 'keys/govern.private.jwk'), 'utf8'));
     const jwks = JSON.parse(readFileSync(join(dir, 'keys/govern.jwks.json'), 'utf8'));
@@ -57,7 +57,7 @@ describe('govern keys / pin', async () => {
   });
 });
 
-describe('govern authorize / verify / revoke', async () => {
+describe('govern authorize / verify / revoke', { timeout: 180_000 }, () => {
   it('authorize exits 0 with the record and artifact; verify exits 0 once, then 3 JTI_REPLAYED', async () => {
     const r = (await govern(dir, ...authorizeArgs));
     expect(r.code).toBe(0);

@@ -17,7 +17,7 @@ function walkthroughBlock(): string {
   return match[1]!;
 }
 
-describe('README walk-through', () => {
+describe('README walk-through', { timeout: 180_000 }, () => {
   it('runs as written: build → pin → authorize → verify, with the documented outcomes', () => {
     const dir = tempDir('govern-readme-');
     cpSync(join(root, 'rego'), join(dir, 'rego'), { recursive: true });
