@@ -23,8 +23,10 @@ export function readBaseline(path = BASELINE_FILE): BaselineEntry[] {
   return parsed.cases ?? [];
 }
 
+/** Sorted, each key once. */
 function sortEntries(entries: BaselineEntry[]): BaselineEntry[] {
-  return [...entries].sort((a, b) => (caseKey(a) < caseKey(b) ? -1 : caseKey(a) > caseKey(b) ? 1 : 0));
+  const unique = new Map(entries.map((e) => [caseKey(e), { file: e.file, note: e.note }]));
+  return [...unique.values()].sort((a, b) => (caseKey(a) < caseKey(b) ? -1 : caseKey(a) > caseKey(b) ? 1 : 0));
 }
 
 /**
