@@ -91,6 +91,13 @@ export function lineageRevocations(base: RevocationSource & { revoke?(jti: strin
 
 export function withAudit(governor: Governor, store: AuditStore, options: WithAuditOptions = {}): Governor {
   const enforceLineage = options.lineage !== false;
+  // Who was issued under whom: read from the log once, then kept up to date with our own appends;
+  // re-read when a parent is not in it (issued by another process since).
+  let index: LineageIndex | undefined;
+  const lineageIndex = async (jti: string): Promise<LineageIndex> => {
+    if (!index || !index.knows(jti)) index = await lineageIndexOf(store);
+    return index;
+  };
 
   async function checkLineage(request: unknown, decision: GovernedDecision): Promise<GovernedDecision> {
     if (!decision.allowed || !decision.claims || decision.claims.parent_jti === undefined) return decision;
@@ -102,10 +109,10 @@ export function withAudit(governor: Governor, store: AuditStore, options: WithAu
     if (!verdict.ok) return denyDecision(decision, LINEAGE_VIOLATION, verdict.reasons.join('; '));
     if (options.revocations) {
       const revocations = options.revocations;
-      const index = await lineageIndexOf(store);
+      const lineage = await lineageIndex(String(parent.jti));
       const known = new Set<string>();
-      for (const id of [String(parent.jti), ...index.ancestors(String(parent.jti))]) if (await revocations.isRevoked(id)) known.add(id);
-      const hit = revokedThroughLineage(String(parent.jti), (id) => known.has(id) || index.isRevoked(id), (id) => index.parentOf(id));
+      for (const id of [String(parent.jti), ...lineage.ancestors(String(parent.jti))]) if (await revocations.isRevoked(id)) known.add(id);
+      const hit = revokedThroughLineage(String(parent.jti), (id) => known.has(id) || lineage.isRevoked(id), (id) => lineage.parentOf(id));
       if (hit.revoked) return denyDecision(decision, 'PARENT_INVALID', `the parent artifact's line is revoked (at ${hit.by})`);
     }
     return decision;
@@ -132,12 +139,13 @@ export function withAudit(governor: Governor, store: AuditStore, options: WithAu
     if (decision.claims) body.claims = decision.claims as unknown as JsonValue;
     if (options.source) body.source = options.source;
     try {
-      await store.append({
+      const appended = await store.append({
         kind: 'decision',
         jti: decision.claims?.jti,
         parent: decision.record.parent_jti,
         body: body as unknown as JsonValue,
       });
+      index?.add(appended);
     } catch (err) {
       // No record, no decision: an allow that cannot be proven later is not handed out.
       return denyDecision(decision, AUDIT_UNAVAILABLE, `the decision could not be written to the audit log: ${(err as Error).message}`);
