@@ -193,6 +193,20 @@ export function tblFind(t: usize, key: usize, h: u32): usize {
   const buckets = load<u32>(t, 8);
   let idx = load<u32>(buckets + (<usize>(h & load<u32>(t, 12)) << 2));
   const entries = load<u32>(t, 16);
+  if (tag(key) == T_STR) {
+    // String keys (the common case) compared inline.
+    const kl = strLen(key), kd = strData(key);
+    while (idx != 0) {
+      const e = entries + (<usize>(idx - 1) << 4);
+      if (load<u32>(e, 8) == h) {
+        const k = load<u32>(e);
+        if (k == key) return e;
+        if (k != 0 && tag(k) == T_STR && strLen(k) == kl && bytesEqual(strData(k), kd, kl)) return e;
+      }
+      idx = load<u32>(e, 12);
+    }
+    return 0;
+  }
   while (idx != 0) {
     const e = entries + (<usize>(idx - 1) << 4);
     if (load<u32>(e, 8) == h) {
