@@ -244,6 +244,8 @@ describe('numbers, bits, json, walk, membership, templates', () => {
   it('marshals and unmarshals JSON', () => {
     expect(call('json.marshal', '{"b": [1, {2}], "a": "<x>"}')).toBe('"{\\"a\\":\\"\\\\u003cx\\\\u003e\\",\\"b\\":[1,[2]]}"');
     expect(call('json.unmarshal', '"{\\"a\\": [1, 2.5]}"')).toBe('{"a": [1, 2.5]}');
+    // Go's encoding/json escapes U+2028/U+2029 as well as <, >, &.
+    expect(rt.rego(rt.exports.rt_builtin_json_marshal(rt.str('a\u2028b&')))).toBe('"\\"a\\\\u2028b\\\\u0026\\""');
     expect(call('json.unmarshal', '"{"')).toBeUndefined();
     expect(call('json.is_valid', '"[1]"')).toBe('true');
     expect(call('json.is_valid', '"[1"')).toBe('false');

@@ -273,6 +273,14 @@ export function writeQuoted(b: usize, p: usize, n: usize, html: bool): void {
     const c = <u32>load<u8>(q);
     let esc = c < 0x20 || c == 0x22 || c == 0x5c;
     if (html && (c == 0x3c || c == 0x3e || c == 0x26)) esc = true;
+    // Go's encoding/json also escapes U+2028 and U+2029 (E2 80 A8/A9).
+    if (html && c == 0xe2 && q + 2 < e && load<u8>(q + 1) == 0x80 && (load<u8>(q + 2) & 0xfe) == 0xa8) {
+      if (q > run) bufBytes(b, run, q - run);
+      bufAscii(b, load<u8>(q + 2) == 0xa8 ? "\\u2028" : "\\u2029");
+      q += 2;
+      run = q + 1;
+      continue;
+    }
     if (!esc) continue;
     if (q > run) bufBytes(b, run, q - run);
     run = q + 1;
