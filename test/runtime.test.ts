@@ -40,6 +40,13 @@ describe('runtime JSON', () => {
     }
   });
 
+  it('accepts nesting up to 4096 levels and rejects deeper documents', () => {
+    const nested = (d: number) => '['.repeat(d) + ']'.repeat(d);
+    expect(roundTrip(nested(4096))).toBe(nested(4096));
+    const bytes = new TextEncoder().encode(nested(4097));
+    expect(rt.exports.opa_json_parse(rt.writeBytes(bytes), bytes.length)).toBe(0);
+  });
+
   it('parses and dumps Rego value syntax with sets', () => {
     expect(rt.rego(rt.value('{3, 1, "a", [2], 1}'))).toBe('{1, 3, "a", [2]}');
     expect(rt.rego(rt.value('set()'))).toBe('set()');

@@ -15,6 +15,9 @@ let pos: usize = 0;
 let failed = false;
 let regoSyntax = false;
 let depth: i32 = 0;
+// Deeper documents are rejected: recursion over them (dump, compare, hash) would exhaust the
+// Wasm stack (about 9000 levels under Node's default stack).
+const MAX_DEPTH: i32 = 4096;
 
 // @ts-ignore: decorator
 @inline function peek(): u32 { return pos < end ? <u32>load<u8>(pos) : 0; }
@@ -176,7 +179,7 @@ function parseValue(): usize {
 }
 
 function parseArray(): usize {
-  if (++depth > 10000) return fail();
+  if (++depth > MAX_DEPTH) return fail();
   pos++;
   const a = newArray(4);
   skipWs();
@@ -197,7 +200,7 @@ function parseArray(): usize {
 }
 
 function parseObject(): usize {
-  if (++depth > 10000) return fail();
+  if (++depth > MAX_DEPTH) return fail();
   pos++;
   skipWs();
   if (peek() == 0x7d) { pos++; depth--; return newTable(T_OBJ, 0); }
