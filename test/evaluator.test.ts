@@ -77,6 +77,20 @@ describe('governor with compiled Rego', () => {
     expect((await g.authorize(SAMPLE_REQUEST)).record.reasons).toEqual(['EVAL_MEMORY']);
   });
 
+  it('EVAL_MEMORY, at once, when the worker runs out of JS heap (a huge result), and the next decision still runs', async () => {
+    const g = await governorFor('package p\ndecision := numbers.range(1, 3000000) if input.resource == "big"\ndefault decision := true\n', {
+      memoryLimitBytes: 1024 * 1024 * 1024,
+      heapLimitMb: 24,
+      timeoutMs: 60_000,
+    });
+    const started = Date.now();
+    const d = await g.authorize({ ...SAMPLE_REQUEST, resource: 'big' });
+    expect(d.record.reasons).toEqual(['EVAL_MEMORY']);
+    expect(d.record.detail).toMatch(/heap/i); // the worker's JS heap cap, not the Wasm memory cap
+    expect(Date.now() - started).toBeLessThan(50_000); // answered by the worker's death, not the time limit
+    expect((await g.authorize(SAMPLE_REQUEST)).allowed).toBe(true);
+  }, 120_000);
+
   it('EVAL_ERROR for a rule conflict raised at evaluation time', async () => {
     const g = await governorFor('package p\ndecision := input.args.argv[_]\n');
     const d = await g.authorize(SAMPLE_REQUEST);

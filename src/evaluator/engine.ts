@@ -24,6 +24,8 @@ export interface EngineOptions {
   strictBuiltins: boolean;
   /** Worker threads evaluating (and signing) in parallel; default 1. */
   workers?: number;
+  /** Cap on each worker's JS heap (MB), default 256. */
+  heapLimitMb?: number;
   /** Private JWK + algorithm: artifact signatures are computed in the workers. */
   signer?: WorkerConfig['signer'];
 }
@@ -110,7 +112,29 @@ export class PolicyEngine {
     if (this.options.signer) config.signer = this.options.signer;
     // The worker is plain compiled JS: it takes none of the main process's flags (`--input-type`,
     // `--expose-gc` and others are refused by worker threads).
-    const worker = new Worker(workerScript(), { workerData: config, execArgv: [] });
+    const worker = new Worker(workerScript(), {
+      workerData: config,
+      execArgv: [],
+      // The JS side of an evaluation (host builtins, the SDK's JSON) is capped too.
+      resourceLimits: { maxOldGenerationSizeMb: this.options.heapLimitMb ?? 256 },
+    });
+    const ctrl = new Int32Array(channel, 0, HEADER_BYTES / 4);
+    const region = new Uint8Array(channel, HEADER_BYTES);
+    // A worker that dies mid-request (out of JS heap, a crash) answers for itself at once, instead
+    // of leaving the caller to wait for the time limit.
+    const died = (reason: EvalStatus, message: string): void => {
+      if (Atomics.load(ctrl, STATE) !== REQUEST) return;
+      const bytes = this.encoder.encode(message).subarray(0, region.length);
+      region.set(bytes, 0);
+      ctrl[LENGTH] = bytes.length;
+      ctrl[STATUS] = reason;
+      Atomics.store(ctrl, STATE, DONE);
+      Atomics.notify(ctrl, STATE);
+    };
+    worker.on('error', (err: Error & { code?: string }) =>
+      died(err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? EvalStatus.MEMORY : EvalStatus.ERROR, `the evaluation worker failed: ${err.message}`),
+    );
+    worker.on('exit', (code) => died(EvalStatus.ERROR, `the evaluation worker exited (${code})`));
     const ready = new Promise<void>((resolve, reject) => {
       worker.once('message', (hello: WorkerHello) => {
         if (hello.type === 'ready') resolve();
@@ -122,13 +146,7 @@ export class PolicyEngine {
     // Referenced while starting and while working, so a pending decision keeps the process alive;
     // unreferenced when idle, so a forgotten governor does not keep it alive.
     ready.then(() => worker.unref(), () => undefined);
-    return {
-      worker,
-      ctrl: new Int32Array(channel, 0, HEADER_BYTES / 4),
-      clock: new BigInt64Array(channel, 0, HEADER_BYTES / 8),
-      region: new Uint8Array(channel, HEADER_BYTES),
-      ready,
-    };
+    return { worker, ctrl, clock: new BigInt64Array(channel, 0, HEADER_BYTES / 8), region, ready };
   }
 
   private acquire(): Promise<Slot | undefined> {
@@ -205,8 +223,8 @@ export class PolicyEngine {
       const status = slot.ctrl[STATUS] as EvalStatus;
       const text = this.decoder.decode(slot.region.subarray(0, slot.ctrl[LENGTH]));
       Atomics.store(slot.ctrl, STATE, IDLE);
-      // After a trap or an error the instance may be half-updated: never reuse it.
-      replaceAfter = kind === RequestKind.EVAL && status !== EvalStatus.OK;
+      // After a trap or an error the instance may be half-updated (or the worker is gone): never reuse it.
+      replaceAfter = status !== EvalStatus.OK;
       return { kind: 'answer', status, text };
     } finally {
       slot.worker.unref();

@@ -59,6 +59,8 @@ export interface GovernorOptions {
   timeoutMs?: number;
   /** Cap on the policy's Wasm memory (default 64 MiB). */
   memoryLimitBytes?: number;
+  /** Cap on the JS heap of each evaluation worker, in MB (host builtins, result JSON); default 256. */
+  heapLimitMb?: number;
   /** Worker threads that evaluate and sign in parallel (default 2). */
   workers?: number;
   /** Largest accepted request, canonical JSON bytes (default 1 MiB). */
@@ -153,7 +155,7 @@ function outcomeDenial(outcome: Exclude<EvalOutcome, { kind: 'result' }>, timeou
     case 'timeout':
       return { reason: REASONS.EVAL_TIMEOUT, detail: `the evaluation exceeded ${timeoutMs} ms and was stopped` };
     case 'memory':
-      return { reason: REASONS.EVAL_MEMORY, detail: `the evaluation exceeded the ${memoryLimit}-byte memory cap` };
+      return { reason: REASONS.EVAL_MEMORY, detail: `the evaluation ran out of memory (Wasm memory cap ${memoryLimit} bytes): ${outcome.message}` };
     case 'trap':
       return { reason: REASONS.EVAL_TRAP, detail: `the policy trapped: ${outcome.message}` };
     default:
@@ -188,6 +190,7 @@ export async function createGovernor(options: GovernorOptions): Promise<Governor
     entrypoint,
     timeout_ms: timeoutMs,
     memory_limit_bytes: memoryLimitBytes,
+    heap_limit_mb: options.heapLimitMb ?? 256,
     max_input_bytes: maxInputBytes,
     allow_unpinned: options.allowUnpinned === true,
     signed_bundles: verificationKeys !== undefined,
@@ -230,6 +233,7 @@ export async function createGovernor(options: GovernorOptions): Promise<Governor
           maxInputBytes,
           strictBuiltins: options.strictBuiltins === true,
           workers: options.workers ?? 2,
+          heapLimitMb: options.heapLimitMb,
           signer: workerSigner,
         });
         if (closed) {
