@@ -77,7 +77,7 @@ export function registerLineage(program: Command): void {
     .description("Print an artifact's ancestors and descendants (who was authorized under whom) from the audit log.")
     .option('--log <file>', 'the audit log (default: $GOVERN_AUDIT_LOG or .govern/audit.log)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'dot']).default('text'))
-    .addHelpText('after', '\nExamples:\n  govern lineage 01J…\n  govern lineage 01J… --format dot | dot -Tsvg > lineage.svg')
+    .addHelpText('after', '\nA jti that starts with "-" goes after "--": govern lineage --format json -- -x3Fq…\nExamples:\n  govern lineage 01J…\n  govern lineage 01J… --format dot | dot -Tsvg > lineage.svg')
     .action(async (jti: string, opts: { log?: string; format: string }) => {
       const path = opts.log ?? defaultAuditLog();
       if (!existsSync(path)) throw new CliError(`no audit log at ${path}`);
