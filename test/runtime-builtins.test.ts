@@ -33,6 +33,23 @@ describe('arithmetic', () => {
     expect(Number(call('div', '1', '3'))).toBe(1 / 3);
   });
 
+  it('agrees with float arithmetic on every pair of a grid of mixed operands', () => {
+    const values = ['0', '0.25', '-0.25', '1', '-1', '10.5', '0.001', '-3', '100', '0.1', '-0.1', '2.5e3', '1e-3', '-7.75', '123456789012345678901234567890'];
+    for (const a of values) {
+      for (const b of values) {
+        const x = Number(a), y = Number(b);
+        const ops: [string, number][] = [['plus', x + y], ['minus', x - y], ['mul', x * y]];
+        if (y !== 0) ops.push(['div', x / y]);
+        for (const [op, want] of ops) {
+          const got = Number(call(op, a, b));
+          expect(Math.abs(got - want), `${op}(${a}, ${b}) = ${call(op, a, b)}`).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(want)));
+        }
+      }
+    }
+    expect(call('minus', '0', '0.25')).toBe('-0.25');
+    expect(call('abs', '-0.1000000000000000000001')).toBe('0.1000000000000000000001');
+  });
+
   it('takes the remainder with the sign of the dividend', () => {
     expect(call('rem', '-17', '5')).toBe('-2');
     expect(call('rem', '17', '-5')).toBe('2');

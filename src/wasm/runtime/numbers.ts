@@ -430,7 +430,17 @@ export function numRem(a: usize, b: usize): usize {
 export function numNeg(a: usize): usize {
   const k = numKind(a);
   if (k == N_INT && numInt(a) != i64.MIN_VALUE) return newInt(-numInt(a));
-  if (k == N_FLOAT) return numFromF64(-numFloat(a));
+  if (k == N_FLOAT) {
+    const tp = numText(a), tn = numTextLen(a);
+    if (tp == 0) return numFromF64(-numFloat(a));
+    // Keep the exact literal: toggle its sign.
+    const neg = load<u8>(tp) == 0x2d;
+    if (neg) return newNumRaw(N_FLOAT, tp + 1, tn - 1, reinterpret<i64>(-numFloat(a)));
+    const t = alloc(tn + 1);
+    store<u8>(t, 0x2d);
+    memory.copy(t + 1, tp, tn);
+    return newNumRaw(N_FLOAT, t, tn + 1, reinterpret<i64>(-numFloat(a)));
+  }
   intParts(a);
   return bigFromMag(!iNeg, iMag, iLen);
 }
@@ -684,8 +694,9 @@ function decimalOp(a: usize, b: usize, op: i32): usize {
     exp = ae < be ? ae : be;
     const dx = ae - exp, dy = be - exp;
     if (dx > 60 || dy > 60) return 0;
-    if (dx > 0) { xp = shiftZeros(ap, al, dx); xl = al + <usize>dx; }
-    if (dy > 0) { yp = shiftZeros(bp, bl, dy); yl = bl + <usize>dy; }
+    // (magTrim: a zero operand "0" shifted to "000" must compare as the shortest magnitude.)
+    if (dx > 0) { xp = magTrim(shiftZeros(ap, al, dx), al + <usize>dx); xl = magLen; }
+    if (dy > 0) { yp = magTrim(shiftZeros(bp, bl, dy), bl + <usize>dy); yl = magLen; }
     if (an == bn) { mag = magAdd(xp, xl, yp, yl); len = magLen; neg = an; }
     else {
       const c = magCompare(xp, xl, yp, yl);
