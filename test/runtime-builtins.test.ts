@@ -50,6 +50,19 @@ describe('arithmetic', () => {
     expect(call('abs', '-0.1000000000000000000001')).toBe('0.1000000000000000000001');
   });
 
+  it('orders a grid of mixed numbers like their values', () => {
+    const values = ['0', '-0', '0.0', '1', '1.0', '1e0', '0.5', '-0.5', '2.5e-3', '-18446744073709551617', '18446744073709551617', '1e30', '-7', '9007199254740993'];
+    for (const a of values) {
+      for (const b of values) {
+        if (a === '9007199254740993' || b === '9007199254740993') continue; // not an f64: checked below
+        const got = Math.sign(rt.exports.opa_value_compare(rt.value(a), rt.value(b)));
+        expect(got, `compare(${a}, ${b})`).toBe(Math.sign(Number(a) - Number(b)));
+      }
+    }
+    expect(call('lt', '9007199254740992', '9007199254740993')).toBe('true');
+    expect(call('equal', '9007199254740993', '9007199254740992')).toBe('false');
+  });
+
   it('takes the remainder with the sign of the dividend', () => {
     expect(call('rem', '-17', '5')).toBe('-2');
     expect(call('rem', '17', '-5')).toBe('2');
