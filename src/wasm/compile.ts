@@ -21,7 +21,10 @@ export interface CompileOptions {
   regoVersion?: 'v0' | 'v1';
   /** OPA's strict builtin errors for the runtime's builtins (host builtins decide on their own). */
   strictBuiltinErrors?: boolean;
-  /** Run binaryen's optimiser over the generated code. */
+  /**
+   * Run binaryen's function optimiser over the generated code (default true: measured ~35% faster
+   * evaluation of an RBAC policy for a few ms more compile time).
+   */
   optimize?: boolean;
   /** Builtins the host supplies (default: govern's host builtins and the SDK's own). */
   hostBuiltins?: Iterable<string>;
@@ -81,7 +84,7 @@ export function compilePolicy(sources: { file: string; text: string }[], options
 
   const host = new Set<string>(options.hostBuiltins ?? [...HOST_BUILTIN_NAMES, ...SDK_BUILTIN_NAMES]);
   try {
-    const wasm = linkPolicy(policy, { hostBuiltins: host, strictBuiltinErrors: options.strictBuiltinErrors, optimize: options.optimize });
+    const wasm = linkPolicy(policy, { hostBuiltins: host, strictBuiltinErrors: options.strictBuiltinErrors, optimize: options.optimize ?? true });
     return { wasm, errors: [], policy };
   } catch (err) {
     if (err instanceof LinkError || err instanceof CodegenError) {

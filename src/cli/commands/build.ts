@@ -183,7 +183,7 @@ export function registerBuild(program: Command): void {
     .option('-o, --output <file>', 'bundle to write', 'bundle.tar.gz')
     .option('--revision <text>', 'revision recorded in the bundle manifest', '')
     .option('--v0-compatible', 'parse the sources as Rego v0')
-    .option('-O, --optimize', 'run the binaryen optimiser over the generated code')
+    .option('--no-optimize', 'skip the binaryen optimiser over the generated code (faster build, slower policy)')
     .option('--dump-ir', 'print the planner IR as JSON instead of writing a bundle')
     .option('--signing-key <file>', 'sign the bundle (OPA .signatures.json) with this private key (JWK or PEM), e.g. keys/govern.private.jwk')
     .action(async (paths: string[], opts: BuildOptions) => {
