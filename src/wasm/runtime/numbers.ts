@@ -557,6 +557,39 @@ function closestDigits(f: f64, n: i32): void {
     }
   }
   while (n > 1 && load<u8>(DIGITS + <usize>(n - 1)) == 0x30) n--;
+  // Grisu2 may also miss a shorter form: drop digits while the closest shorter decimal still lies
+  // strictly inside f's rounding interval (bounds included for an even mantissa, like Go).
+  const even = (m & 1) == 0;
+  const lowerHalf = m == 0x10000000000000 && be > 1; // the gap below a power of two is half as wide
+  const loM: u64 = lowerHalf ? 4 * m - 1 : 2 * m - 1, loE: i32 = lowerHalf ? e - 2 : e - 1;
+  const hiM: u64 = 2 * m + 1, hiE: i32 = e - 1;
+  const cand = alloc(32);
+  while (n > 1) {
+    const k = n - 1;
+    memory.copy(cand, p, <usize>k);
+    let cpoint = point;
+    const next = load<u8>(p + <usize>k);
+    let up = next > 0x35;
+    if (next == 0x35) {
+      let rest = false;
+      for (let j = <usize>k + 1; j < len; j++) if (load<u8>(p + j) != 0x30) { rest = true; break; }
+      up = rest || ((load<u8>(p + <usize>k - 1) - 0x30) & 1) == 1;
+    }
+    if (up) {
+      let j = k - 1;
+      while (j >= 0 && load<u8>(cand + <usize>j) == 0x39) { store<u8>(cand + <usize>j, 0x30); j--; }
+      if (j >= 0) store<u8>(cand + <usize>j, load<u8>(cand + <usize>j) + 1);
+      else { store<u8>(cand, 0x31); memory.fill(cand + 1, 0x30, <usize>(k - 1)); cpoint++; }
+    }
+    const cexp = cpoint - k;
+    const lo = compareBinToDecimal(loM, loE, cand, <usize>k, cexp);
+    const hi = compareBinToDecimal(hiM, hiE, cand, <usize>k, cexp);
+    if (!((lo < 0 || (lo == 0 && even)) && (hi > 0 || (hi == 0 && even)))) break;
+    memory.copy(DIGITS, cand, <usize>k);
+    n = k;
+    point = cpoint;
+    while (n > 1 && load<u8>(DIGITS + <usize>(n - 1)) == 0x30) n--;
+  }
   digitCount = n;
   digitPoint = point;
 }
@@ -812,6 +845,11 @@ export function compareF64ToDecimal(f: f64, digits: usize, n: usize, exp10: i32)
   let m = bits & 0xfffffffffffff;
   let e: i32;
   if (be == 0) e = -1074; else { m |= 0x10000000000000; e = be - 1075; }
+  return compareBinToDecimal(m, e, digits, n, exp10);
+}
+
+/** Sign of (m * 2^e - digits * 10^exp10), exactly. */
+function compareBinToDecimal(m: u64, e: i32, digits: usize, n: usize, exp10: i32): i32 {
   let l = bufDigitsU64(m), ln = digitsLen(l);
   let r = magTrim(digits, n), rn = magLen;
   if (e >= 0) { l = magMulPow(l, ln, 2, e); ln = magLen; } else { r = magMulPow(r, rn, 2, -e); rn = magLen; }
