@@ -61,6 +61,17 @@ describe('governor with compiled Rego', () => {
     expect(late.record.time_ns).toBe(deadline.toString());
   });
 
+  it('each request gets its own clock in a long-lived governor (time.now_ns is never stale)', async () => {
+    const deadline = 1_800_000_000_000_000_000n;
+    let now = deadline - 1n;
+    const g = await governorFor(`package p\ndecision if time.now_ns() < ${deadline}\ndefault decision := false\n`, { now: () => now, workers: 1 });
+    expect((await g.authorize(SAMPLE_REQUEST)).allowed).toBe(true);
+    now = deadline;
+    expect((await g.authorize(SAMPLE_REQUEST)).record.reasons).toEqual(['POLICY_DENIED']);
+    now = deadline - 5n;
+    expect((await g.authorize(SAMPLE_REQUEST)).allowed).toBe(true);
+  });
+
   it('EVAL_TIMEOUT for a policy that runs too long', async () => {
     const g = await governorFor(
       'package p\ndecision if count([1 | some i in numbers.range(1, 4000); some j in numbers.range(1, 4000)]) > 0\n',
