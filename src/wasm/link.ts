@@ -75,7 +75,7 @@ export function readRuntime(): Uint8Array {
 export function warmUpLinker(): void {
   const m = binaryen.readBinaryWithFeatures(readRuntime(), binaryen.Features.All);
   try {
-    memoryName(m);
+    memoryName(readRuntime());
   } finally {
     m.dispose();
   }
@@ -197,12 +197,55 @@ function layoutStatic(strings: string[], locations: string[], base: number): { l
 
 let runtimeMemoryName: string | undefined;
 
-/** binaryen's internal name of the runtime's (imported) memory; the JS API has no getter, so read it from the text once. */
-function memoryName(m: binaryen.Module): string {
+function readLeb(bytes: Uint8Array, at: number): { value: number; next: number } {
+  let value = 0;
+  let shift = 0;
+  let byte: number;
+  do {
+    byte = bytes[at++]!;
+    value += (byte & 0x7f) * 2 ** shift;
+    shift += 7;
+  } while (byte & 0x80);
+  return { value, next: at };
+}
+
+/**
+ * binaryen's internal name of the runtime's memory (the JS API has no getter): the name the
+ * runtime's name section gives memory 0, else binaryen's own default for an imported memory.
+ * Read from the bytes rather than the text form, which is slow to print.
+ */
+function memoryName(bytes: Uint8Array): string {
   if (runtimeMemoryName) return runtimeMemoryName;
-  const match = /\(import "env" "memory" \(memory \$(\S+)/.exec(m.emitText()) ?? /\(memory \$(\S+)/.exec(m.emitText());
-  if (!match) throw new LinkError('internal error: cannot find the runtime memory');
-  return (runtimeMemoryName = match[1]!);
+  let at = 8;
+  while (at < bytes.length) {
+    const id = bytes[at]!;
+    const size = readLeb(bytes, at + 1);
+    const end = size.next + size.value;
+    if (id === 0) {
+      const nameLen = readLeb(bytes, size.next);
+      const name = new TextDecoder().decode(bytes.subarray(nameLen.next, nameLen.next + nameLen.value));
+      let sub = nameLen.next + nameLen.value;
+      while (name === 'name' && sub < end) {
+        const subId = bytes[sub]!;
+        const subSize = readLeb(bytes, sub + 1);
+        if (subId === 6) {
+          // memory names: count, then (index, name) pairs
+          const count = readLeb(bytes, subSize.next);
+          let p = count.next;
+          for (let i = 0; i < count.value; i++) {
+            const index = readLeb(bytes, p);
+            const len = readLeb(bytes, index.next);
+            const text = new TextDecoder().decode(bytes.subarray(len.next, len.next + len.value));
+            if (index.value === 0) return (runtimeMemoryName = text);
+            p = len.next + len.value;
+          }
+        }
+        sub = subSize.next + subSize.value;
+      }
+    }
+    at = end;
+  }
+  return (runtimeMemoryName = 'mimport$0');
 }
 
 function globalInitValue(m: binaryen.Module, name: string): number {
@@ -230,7 +273,7 @@ export function linkPolicy(policy: Policy, options: LinkOptions): Uint8Array {
 
 function linkInto(m: binaryen.Module, policy: Policy, options: LinkOptions): Uint8Array {
   const symbols = readSymbols(m);
-  const memory = memoryName(m);
+  const memory = memoryName(readRuntime());
   const rt = (name: string): string => {
     const internal = symbols.funcs.get(name);
     if (!internal) throw new LinkError(`the runtime does not export ${name}`);

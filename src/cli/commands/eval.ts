@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { BundleError, bundleEntrypoints, bundleWasm, readBundle } from '../../bundle/bundle.js';
 import { createHostBuiltins } from '../../builtins/index.js';
 import { CliError } from '../errors.js';
-import { loadPaths, normalizeEntrypoint, parseDocument, printRegoErrors } from './build.js';
+import { loadCompiler, loadPaths, normalizeEntrypoint, parseDocument, printRegoErrors } from './build.js';
 
 interface EvalOptions {
   bundle?: string;
@@ -112,7 +112,7 @@ export function registerEval(program: Command): void {
       if (query === undefined) throw new CliError('nothing to evaluate: give a QUERY or --bundle BUNDLE (see govern eval --help)');
       const { sources, data } = loadPaths(opts.data ?? [], { allowData: true });
       const input = readInput(opts.input);
-      const { compilePolicy } = await import('../../wasm/compile.js');
+      const { compilePolicy } = await loadCompiler();
       const result = compilePolicy(sources, {
         entrypoints: [],
         queries: [{ name: QUERY_ENTRYPOINT, text: query }],
