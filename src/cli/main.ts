@@ -4,22 +4,42 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { CliError } from './errors.js';
-import { registerParse } from './commands/parse.js';
-import { registerCheck } from './commands/check.js';
-import { registerBuild } from './commands/build.js';
-import { registerEval } from './commands/eval.js';
-import { registerAudit } from './commands/audit.js';
-import { registerLineage } from './commands/lineage.js';
-import { registerTest } from './commands/test.js';
-import { registerRun } from './commands/run.js';
-import { registerReplay } from './commands/replay.js';
-import { registerKeys } from './commands/keys.js';
-import { registerPin } from './commands/pin.js';
-import { registerAuthorize } from './commands/authorize.js';
-import { registerVerify } from './commands/verify.js';
-import { registerRevoke } from './commands/revoke.js';
+type Register = (program: Command) => void;
 
-export function buildProgram(): Command {
+/**
+ * Each command's module, loaded on demand: the modules pull in heavy dependencies (binaryen, the
+ * opa-wasm SDK, jose), so `govern --version` or `govern check` must not load them all.
+ */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  parse: async () => (await import('./commands/parse.js')).registerParse,
+  check: async () => (await import('./commands/check.js')).registerCheck,
+  build: async () => (await import('./commands/build.js')).registerBuild,
+  eval: async () => (await import('./commands/eval.js')).registerEval,
+  audit: async () => (await import('./commands/audit.js')).registerAudit,
+  lineage: async () => (await import('./commands/lineage.js')).registerLineage,
+  test: async () => (await import('./commands/test.js')).registerTest,
+  run: async () => (await import('./commands/run.js')).registerRun,
+  replay: async () => (await import('./commands/replay.js')).registerReplay,
+  keys: async () => (await import('./commands/keys.js')).registerKeys,
+  pin: async () => (await import('./commands/pin.js')).registerPin,
+  authorize: async () => (await import('./commands/authorize.js')).registerAuthorize,
+  verify: async () => (await import('./commands/verify.js')).registerVerify,
+  revoke: async () => (await import('./commands/revoke.js')).registerRevoke,
+};
+
+/**
+ * The commands `argv` needs: only the named command when the first argument names one, none for
+ * `--version`, every command otherwise (top-level help, usage errors list them all).
+ */
+function commandsFor(argv: string[]): string[] {
+  const first = argv[0];
+  if (first !== undefined && Object.hasOwn(COMMANDS, first)) return [first];
+  if (argv.length === 1 && (first === '-V' || first === '--version')) return [];
+  return Object.keys(COMMANDS);
+}
+
+/** The program with the commands `argv` needs registered (all of them by default). */
+export async function buildProgram(argv: string[] = []): Promise<Command> {
   const program = new Command('govern')
     .description(
       'Policy-as-code execution governance: compile Rego to WebAssembly, evaluate fail-closed,\n' +
@@ -28,26 +48,15 @@ export function buildProgram(): Command {
     .version(process.env.npm_package_version ?? '0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  registerParse(program);
-  registerCheck(program);
-  registerBuild(program);
-  registerEval(program);
-  registerAudit(program);
-  registerLineage(program);
-  registerTest(program);
-  registerRun(program);
-  registerReplay(program);
-  registerKeys(program);
-  registerPin(program);
-  registerAuthorize(program);
-  registerVerify(program);
-  registerRevoke(program);
+  const names = commandsFor(argv);
+  const registers = await Promise.all(names.map((name) => COMMANDS[name]!()));
+  for (const register of registers) register(program);
   return program;
 }
 
 /** Runs the CLI; returns the exit code instead of exiting so tests can call it in-process. */
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
