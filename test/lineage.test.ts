@@ -106,15 +106,24 @@ describe('lineage through the governor', () => {
     expect(wider.record.reasons).toEqual(['LINEAGE_VIOLATION']);
     expect(wider.record.detail).toMatch(/"db:drop" is not allowed/);
 
+    // A governor whose default lifetime is longer than what is left of the parent cuts the child's
+    // expiry to the parent's: the child is attenuated by construction.
     const longLived = await s.governorWithTtl(3600);
-    const longer = await longLived.authorize(s.request(['deploy:staging'], parent.artifact));
+    const capped = await longLived.authorize(s.request(['deploy:staging'], parent.artifact));
+    expect(capped.allowed).toBe(true);
+    expect(capped.claims!.exp).toBe(parent.claims!.exp);
+    expect((await s.verify(capped.artifact!)).ok).toBe(true);
+
+    // Asking explicitly for a validity beyond the parent's is refused.
+    const longer = await longLived.authorize({ ...s.request(['deploy:staging'], parent.artifact), ttl_seconds: 3600 });
     expect(longer.allowed).toBe(false);
+    expect(longer.artifact).toBeUndefined();
     expect(longer.record.reasons).toEqual(['LINEAGE_VIOLATION']);
     expect(longer.record.detail).toMatch(/after its parent/);
 
     // Every decision, the denials included, is in the (intact) audit log with its lineage.
     const records = await s.store.read();
-    expect(records.map((r) => (r.body as { record: { decision: string } }).record.decision)).toEqual(['allow', 'allow', 'deny', 'deny']);
+    expect(records.map((r) => (r.body as { record: { decision: string } }).record.decision)).toEqual(['allow', 'allow', 'deny', 'allow', 'deny']);
     expect(records[1]).toMatchObject({ jti: child.claims!.jti, parent: parent.claims!.jti });
     expect((await verifyLogFile(s.log)).ok).toBe(true);
   });

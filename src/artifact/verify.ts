@@ -50,7 +50,7 @@ export interface VerifyOptions {
   /** Allowed clock skew for nbf/exp, seconds (default 30). */
   skewSeconds?: number;
   replay?: ReplayStore;
-  revocations?: RevocationList;
+  revocations?: Pick<RevocationList, 'isRevoked'>;
 }
 
 export type VerifyResult =

@@ -4,12 +4,12 @@
 //
 //   const governor = withAudit(await createGovernor({...}), await FileAuditStore.open('.govern/audit.log'));
 //   const d = await governor.authorize(request);   // d is a denial AUDIT_UNAVAILABLE if the log cannot take it
-import { recordJson, type DecisionRecord, type GovernedDecision, type Governor } from '../evaluator/index.js';
+import { recordJson, REASONS, type DecisionRecord, type GovernedDecision, type Governor, type ReasonCode } from '../evaluator/index.js';
 import { canonicalJson, type JsonValue } from './canonical.js';
 import { checkAttenuation, LINEAGE_VIOLATION, LineageIndex, revokedThroughLineage, type LineageClaims } from './lineage.js';
 import type { AuditStore } from './store.js';
 
-export const AUDIT_UNAVAILABLE = 'AUDIT_UNAVAILABLE';
+export const AUDIT_UNAVAILABLE = REASONS.AUDIT_UNAVAILABLE;
 
 /** Anything that can say whether one jti is revoked (src/artifact's RevocationList fits). */
 export interface RevocationSource {
@@ -60,13 +60,13 @@ function lineageClaims(c: Record<string, unknown>): LineageClaims {
 }
 
 /** Turns a decision into a denial with `reason` (the artifact, if any, is dropped and never handed out). */
-export function denyDecision(decision: GovernedDecision, reason: string, detail: string): GovernedDecision {
-  const record = { ...decision.record, decision: 'deny', allow: false, reasons: [reason], detail } as DecisionRecord;
+export function denyDecision(decision: GovernedDecision, reason: ReasonCode, detail: string): GovernedDecision {
+  const record: DecisionRecord = { ...decision.record, decision: 'deny', allow: false, reasons: [reason], detail };
   return { allowed: false, record, recordJson: recordJson(record) };
 }
 
 /** The lineage index of a store's records (who was issued under whom, what was revoked in the log). */
-export async function lineageIndexOf(store: AuditStore): Promise<LineageIndex> {
+export async function lineageIndexOf(store: Pick<AuditStore, 'read'>): Promise<LineageIndex> {
   return LineageIndex.fromRecords(await store.read());
 }
 
@@ -74,7 +74,7 @@ export async function lineageIndexOf(store: AuditStore): Promise<LineageIndex> {
  * A revocation list that also answers "revoked" for every descendant of a revoked artifact: it walks
  * up the parents recorded in the audit log. Plug it into src/artifact's verifyArtifact({ revocations }).
  */
-export function lineageRevocations(base: RevocationSource & { revoke?(jti: string): Promise<void> }, store: AuditStore) {
+export function lineageRevocations(base: RevocationSource & { revoke?(jti: string): Promise<void> }, store: Pick<AuditStore, 'read'>) {
   return {
     async isRevoked(jti: string): Promise<boolean> {
       const index = await lineageIndexOf(store);
@@ -113,7 +113,7 @@ export function withAudit(governor: Governor, store: AuditStore, options: WithAu
       const known = new Set<string>();
       for (const id of [String(parent.jti), ...lineage.ancestors(String(parent.jti))]) if (await revocations.isRevoked(id)) known.add(id);
       const hit = revokedThroughLineage(String(parent.jti), (id) => known.has(id) || lineage.isRevoked(id), (id) => lineage.parentOf(id));
-      if (hit.revoked) return denyDecision(decision, 'PARENT_INVALID', `the parent artifact's line is revoked (at ${hit.by})`);
+      if (hit.revoked) return denyDecision(decision, REASONS.PARENT_INVALID, `the parent artifact's line is revoked (at ${hit.by})`);
     }
     return decision;
   }

@@ -1,9 +1,10 @@
 // Execution lineage: an artifact may be issued under a parent artifact. A child may only narrow
 // what its parent allowed (attenuation): its scope within the parent's, its validity ending no
 // later. Revoking an artifact revokes everything issued under it, so revocation walks ancestors.
+import { REASONS } from '../evaluator/reasons.js';
 import type { AuditRecord } from './record.js';
 
-export const LINEAGE_VIOLATION = 'LINEAGE_VIOLATION';
+export const LINEAGE_VIOLATION = REASONS.LINEAGE_VIOLATION;
 
 /** The parts of an artifact's claims that lineage looks at. Times are seconds since the epoch (JWT NumericDate). */
 export interface LineageClaims {

@@ -301,6 +301,9 @@ export async function createGovernor(options: GovernorOptions): Promise<Governor
     const checked = validateRequest(raw, maxInputBytes);
     if (!checked.ok) return deny(REASONS.INPUT_INVALID, `malformed request: ${checked.problem}`);
     const request: NormalizedRequest = checked.request;
+    if (request.ttl_seconds !== undefined && request.ttl_seconds > ttlSeconds) {
+      return deny(REASONS.INPUT_INVALID, `malformed request: ttl_seconds ${request.ttl_seconds} exceeds the governor's artifact lifetime (${ttlSeconds} s)`);
+    }
     const argsDigest = digestJson(request.args);
     const about: Partial<DecisionRecord> = {
       subject: request.subject.id,
@@ -316,11 +319,22 @@ export async function createGovernor(options: GovernorOptions): Promise<Governor
       args: request.args,
       context: request.context,
     };
+    if (request.ttl_seconds !== undefined) input.ttl_seconds = request.ttl_seconds;
+    // The artifact's end: the asked-for or default lifetime; a child never outlives its parent.
+    let exp = nowSeconds + (request.ttl_seconds ?? ttlSeconds);
     if (request.parent !== undefined) {
       const parent = verifyParent(request.parent, nowSeconds);
       if (!parent.ok) return deny(REASONS.PARENT_INVALID, parent.detail, about);
       input.parent = parent.claims;
       about.parent_jti = parent.claims.jti as string;
+      const parentExp = parent.claims.exp as number;
+      if (exp > parentExp) {
+        // An explicit request to outlive the parent is refused; the default lifetime is cut to fit.
+        if (request.ttl_seconds !== undefined) {
+          return deny(REASONS.LINEAGE_VIOLATION, `the child would be valid until ${exp}, after its parent (${parentExp})`, about);
+        }
+        exp = parentExp;
+      }
     }
     // Without a parent the policy input is exactly the normalized request, already canonicalized.
     const inputJson = request.parent === undefined ? checked.canonical : canonicalize(input);
@@ -353,7 +367,7 @@ export async function createGovernor(options: GovernorOptions): Promise<Governor
       aud: audience,
       iat: nowSeconds,
       nbf: nowSeconds,
-      exp: nowSeconds + ttlSeconds,
+      exp,
       jti: newJti(),
       intent: { action: request.action, resource: request.resource, args_sha256: argsDigest },
       policy: { bundle_sha256: state.loaded.sha256, entrypoint },

@@ -34,8 +34,12 @@ export interface ArtifactClaims {
   scope: string[];
 }
 
+/** 128 random bits, base64url; never starting with '-', which a command line would read as an option. */
 export function newJti(): string {
-  return randomBytes(16).toString('base64url');
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (id[0] !== '-') return id;
+  }
 }
 
 export function signArtifact(claims: ArtifactClaims, key: SigningKey): string {

@@ -25,6 +25,14 @@ export const REASONS = {
   SIGNING_KEY_MISSING: 'SIGNING_KEY_MISSING',
   SIGNING_FAILED: 'SIGNING_FAILED',
   GOVERNOR_CLOSED: 'GOVERNOR_CLOSED',
+  // Recording and lineage (src/audit).
+  /** The decision could not be appended to the audit log: no record, no allow. */
+  AUDIT_UNAVAILABLE: 'AUDIT_UNAVAILABLE',
+  /** A child artifact is not an attenuation of its parent (wider scope, longer validity). */
+  LINEAGE_VIOLATION: 'LINEAGE_VIOLATION',
 } as const;
+
+/** Every reason code, for checking a code read back from a record. */
+export const REASON_CODES: ReadonlySet<string> = new Set(Object.values(REASONS));
 
 export type ReasonCode = (typeof REASONS)[keyof typeof REASONS];

@@ -20,6 +20,12 @@ export interface AuthorizationRequest {
   context?: { [key: string]: JsonValue };
   /** The compact JWS of the artifact that delegated this action, if any. */
   parent?: string;
+  /**
+   * The artifact lifetime asked for, in seconds (at most the governor's TTL). Without it a child
+   * artifact's expiry is capped at its parent's; with it, a child that would outlive its parent is
+   * denied LINEAGE_VIOLATION.
+   */
+  ttl_seconds?: number;
 }
 
 /** The request as the policy sees it (`input`) — args and context always present. */
@@ -30,13 +36,14 @@ export interface NormalizedRequest {
   args: { [key: string]: JsonValue };
   context: { [key: string]: JsonValue };
   parent?: string;
+  ttl_seconds?: number;
 }
 
 export type RequestCheck =
   | { ok: true; request: NormalizedRequest; canonical: string }
   | { ok: false; problem: string };
 
-const FIELDS = new Set(['subject', 'action', 'resource', 'args', 'context', 'parent']);
+const FIELDS = new Set(['subject', 'action', 'resource', 'args', 'context', 'parent', 'ttl_seconds']);
 const MAX_NAME = 1024;
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
@@ -49,7 +56,7 @@ export function validateRequest(raw: unknown, maxBytes = 1 << 20): RequestCheck 
   for (const key of Object.keys(raw)) {
     if (!FIELDS.has(key)) return { ok: false, problem: `unknown field "${key}"` };
   }
-  const { subject, action, resource, args, context, parent } = raw;
+  const { subject, action, resource, args, context, parent, ttl_seconds: ttlSeconds } = raw;
   if (!isObject(subject)) return { ok: false, problem: 'subject must be an object with an "id"' };
   if (typeof subject.id !== 'string' || subject.id.length === 0 || subject.id.length > MAX_NAME) {
     return { ok: false, problem: 'subject.id must be a non-empty string' };
@@ -65,6 +72,9 @@ export function validateRequest(raw: unknown, maxBytes = 1 << 20): RequestCheck 
   if (parent !== undefined && (typeof parent !== 'string' || !COMPACT_JWS.test(parent))) {
     return { ok: false, problem: 'parent must be a compact JWS (the parent artifact)' };
   }
+  if (ttlSeconds !== undefined && (typeof ttlSeconds !== 'number' || !Number.isInteger(ttlSeconds) || ttlSeconds <= 0)) {
+    return { ok: false, problem: 'ttl_seconds must be a positive integer' };
+  }
   const request: NormalizedRequest = {
     subject: subject as Subject,
     action,
@@ -73,6 +83,7 @@ export function validateRequest(raw: unknown, maxBytes = 1 << 20): RequestCheck 
     context: (context ?? {}) as NormalizedRequest['context'],
   };
   if (parent !== undefined) request.parent = parent;
+  if (ttlSeconds !== undefined) request.ttl_seconds = ttlSeconds;
   let canonical: string;
   try {
     canonical = canonicalize(request);

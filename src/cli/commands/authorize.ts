@@ -2,7 +2,9 @@
 // fail-closed governor, prints the decision record and (on allow) the signed artifact as JSON.
 // Exit 0 = allowed, 3 = denied (with reason codes in the record), 2 = usage error.
 import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { fileStateStores } from '../../artifact/replay.js';
 import { SignatureError } from '../../bundle/signatures.js';
 import { createGovernor, parseTimeNs, type Governor } from '../../evaluator/index.js';
 import { CliError } from '../errors.js';
@@ -25,6 +27,7 @@ interface AuthorizeOptions {
   issuer?: string;
   audience?: string;
   auditLog?: string;
+  stateDir: string;
 }
 
 function readFileOrStdin(path: string, what: string): string {
@@ -64,7 +67,13 @@ export function registerAuthorize(program: Command): void {
     .option('--ttl <seconds>', 'artifact lifetime in seconds', '60')
     .option('--issuer <iss>', 'artifact issuer (iss)', 'govern')
     .option('--audience <aud>', 'artifact audience (aud)', 'govern-executor')
-    .option('--audit-log <file>', 'append the decision to this audit log (see `govern audit`)')
+    .option(
+      '--audit-log <file>',
+      'append the decision (allow or deny) to this audit log before printing it, and check a parent\'s lineage\n' +
+        '(attenuation, revoked ancestors); if the append fails the decision is a denial AUDIT_UNAVAILABLE.\n' +
+        'Default: $GOVERN_AUDIT_LOG when set; otherwise the decision is not recorded.',
+    )
+    .option('--state-dir <dir>', 'folder holding the revocation list (as for govern revoke); used with an audit log', '.govern')
     .action(async (opts: AuthorizeOptions) => {
       const requestText = readFileOrStdin(opts.request, 'request');
       let request: unknown;
@@ -105,11 +114,13 @@ export function registerAuthorize(program: Command): void {
         throw err;
       }
       let audited: { governor: Governor; close(): Promise<void> } = { governor, close: () => governor.close() };
-      if (opts.auditLog !== undefined) {
+      const auditLog = opts.auditLog ?? (process.env.GOVERN_AUDIT_LOG || undefined);
+      if (auditLog !== undefined) {
         const { FileAuditStore, withAudit } = await import('../../audit/index.js');
-        const store = await FileAuditStore.open(opts.auditLog);
+        const store = await FileAuditStore.open(auditLog);
+        const { revocations } = fileStateStores(opts.stateDir);
         audited = {
-          governor: withAudit(governor, store),
+          governor: withAudit(governor, store, { revocations, source: { bundle: resolve(opts.bundle), entrypoint: opts.entrypoint } }),
           close: async () => {
             await governor.close();
             await store.close();

@@ -35,8 +35,10 @@ function evaluationError(err: unknown): CliError {
   return new CliError(`evaluation failed: ${message}`, 1);
 }
 
-async function evaluate(wasm: Uint8Array, data: unknown, input: unknown, entrypoint: string): Promise<unknown[]> {
-  const builtins = createHostBuiltins({ now: () => BigInt(Date.now()) * 1_000_000n });
+export async function evaluate(wasm: Uint8Array, data: unknown, input: unknown, entrypoint: string): Promise<unknown[]> {
+  // time.now_ns is one value for the whole evaluation, as in OPA.
+  const nowNs = BigInt(Date.now()) * 1_000_000n;
+  const builtins = createHostBuiltins({ now: () => nowNs });
   let policy;
   try {
     policy = await loadPolicy(wasm, undefined, builtins as any);

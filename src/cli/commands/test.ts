@@ -122,6 +122,8 @@ function errorText(err: unknown): string {
 /** Finds and runs the tests under `paths`. */
 export async function runRegoTests(paths: string[], options: { run?: RegExp; verbose?: boolean; regoVersion?: 'v0' | 'v1' } = {}): Promise<RegoTestRun> {
   const { sources, data } = collectFiles(paths);
+  // time.now_ns is one value for the whole run (constant within every evaluation, as in OPA).
+  const runClock = BigInt(Date.now()) * 1_000_000n;
   const modules: Module[] = [];
   const errors: RegoError[] = [];
   for (const s of sources) {
@@ -145,7 +147,7 @@ export async function runRegoTests(paths: string[], options: { run?: RegExp; ver
   if (runnable.length > 0) {
     const compiled = compilePolicy(sources, { entrypoints, regoVersion: options.regoVersion });
     if (compiled.errors.length > 0 || !compiled.wasm) return { results: [], errors: compiled.errors, sources };
-    const policy = await loadPolicy(compiled.wasm, undefined, createHostBuiltins({ now: () => BigInt(Date.now()) * 1_000_000n }) as never);
+    const policy = await loadPolicy(compiled.wasm, undefined, createHostBuiltins({ now: () => runClock }) as never);
     policy.setData(data);
     for (const [i, t] of runnable.entries()) {
       const started = performance.now();
@@ -166,7 +168,7 @@ export async function runRegoTests(paths: string[], options: { run?: RegExp; ver
     if (options.verbose) {
       for (const [i, t] of runnable.entries()) {
         if (results[i]!.status === 'fail') {
-          const detail = await explainFailure(t, sources, data, options.regoVersion);
+          const detail = await explainFailure(t, sources, data, runClock, options.regoVersion);
           if (detail) results[i]!.detail = detail;
         }
       }
@@ -188,7 +190,7 @@ function sourceOf(expr: { location: { offset: number; length: number } }, text: 
  * expression that does not hold, and, when it is a comparison without `with`, the values of its
  * two sides. Returns undefined when the body cannot be split that way (else chains, …).
  */
-async function explainFailure(t: FoundTest, sources: SourceFile[], data: Record<string, unknown>, regoVersion?: 'v0' | 'v1'): Promise<string | undefined> {
+async function explainFailure(t: FoundTest, sources: SourceFile[], data: Record<string, unknown>, runClock: bigint, regoVersion?: 'v0' | 'v1'): Promise<string | undefined> {
   const source = sources.find((s) => s.file === t.module.file);
   if (!source || t.rule.else || t.rule.body.length === 0) return undefined;
   const body = [...t.rule.body].sort((a, b) => a.location.offset - b.location.offset);
@@ -201,13 +203,13 @@ async function explainFailure(t: FoundTest, sources: SourceFile[], data: Record<
       const others = sources.filter((s) => s !== source);
       const compiled = compilePolicy([...others, { file: source.file, text: source.text + extra }], { entrypoints: [`${pkgPath}/${helper}`], regoVersion });
       if (!compiled.wasm) return undefined;
-      const policy = await loadPolicy(compiled.wasm, undefined, createHostBuiltins({ now: () => BigInt(Date.now()) * 1_000_000n }) as never);
+      const policy = await loadPolicy(compiled.wasm, undefined, createHostBuiltins({ now: () => runClock }) as never);
       policy.setData(data);
       const rs = policy.evaluate(undefined, `${pkgPath}/${helper}`) as unknown[];
       if (rs.length > 0) continue;
       const expr = body[k]!;
       let detail = `${expr.location.file}:${expr.location.row}: first expression that does not hold: ${texts[k]!.trim()}`;
-      const values = await comparisonValues(expr, k, texts, source, others, data, pkgPath, regoVersion);
+      const values = await comparisonValues(expr, k, texts, source, others, data, pkgPath, runClock, regoVersion);
       if (values) detail += `\n    left:  ${values[0]}\n    right: ${values[1]}`;
       return detail;
     }
@@ -225,6 +227,7 @@ async function comparisonValues(
   others: SourceFile[],
   data: Record<string, unknown>,
   pkgPath: string,
+  runClock: bigint,
   regoVersion?: 'v0' | 'v1',
 ): Promise<[string, string] | undefined> {
   const value = expr.value;
@@ -238,7 +241,7 @@ async function comparisonValues(
   const extra = `\n${helper} := [${l}, ${r}] if {\n${prefix}\ntrue\n}\n`;
   const compiled = compilePolicy([...others, { file: source.file, text: source.text + extra }], { entrypoints: [`${pkgPath}/${helper}`], regoVersion });
   if (!compiled.wasm) return undefined;
-  const policy = await loadPolicy(compiled.wasm, undefined, createHostBuiltins({ now: () => BigInt(Date.now()) * 1_000_000n }) as never);
+  const policy = await loadPolicy(compiled.wasm, undefined, createHostBuiltins({ now: () => runClock }) as never);
   policy.setData(data);
   const rs = policy.evaluate(undefined, `${pkgPath}/${helper}`) as { result: unknown[] }[];
   if (rs.length === 0) return undefined;

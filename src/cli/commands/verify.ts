@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { fileStateStores } from '../../artifact/replay.js';
 import { verifyArtifact } from '../../artifact/verify.js';
 import { isHashPinned, PinsError, readPins } from '../../bundle/pins.js';
+import type { AuditRecord, RevocationSource } from '../../audit/index.js';
 import { CliError } from '../errors.js';
 import { EXIT_DENIED } from './authorize.js';
 import { DEFAULT_STATE_DIR } from './revoke.js';
@@ -21,6 +22,7 @@ interface VerifyCliOptions {
   audience?: string;
   stateDir: string;
   consume: boolean;
+  auditLog?: string;
 }
 
 /** The token from a file (raw JWS, or `govern authorize` output with an "artifact"), or the argument itself. */
@@ -68,6 +70,11 @@ export function registerVerify(program: Command): void {
     .option('--audience <aud>', 'required audience', 'govern-executor')
     .option('--state-dir <dir>', 'folder holding the replay store and the revocation list', DEFAULT_STATE_DIR)
     .option('--no-consume', 'check without using the artifact up (a dry run)')
+    .option(
+      '--audit-log <file>',
+      'walk the artifact\'s lineage in this audit log: revoking an ancestor revokes it too (JTI_REVOKED).\n' +
+        'Default: $GOVERN_AUDIT_LOG, else .govern/audit.log, when that file exists; without a log only the jti itself is checked.',
+    )
     .action(async (argument: string, opts: VerifyCliOptions) => {
       const token = readArtifact(argument);
       let args: unknown = {};
@@ -94,7 +101,23 @@ export function registerVerify(program: Command): void {
         if (err instanceof PinsError) throw new CliError(err.message);
         throw err;
       }
-      const { replay, revocations } = fileStateStores(opts.stateDir);
+      const { replay, revocations: direct } = fileStateStores(opts.stateDir);
+      let revocations: RevocationSource = direct;
+      // The same default place as `govern audit`/`run`/`lineage`.
+      const auditLog = opts.auditLog ?? (process.env.GOVERN_AUDIT_LOG || '.govern/audit.log');
+      if (opts.auditLog !== undefined && !existsSync(auditLog)) throw new CliError(`no audit log at ${auditLog}`);
+      if (existsSync(auditLog)) {
+        // Read once: who was issued under whom, and what the log itself records as revoked.
+        const { lineageRevocations, readLogLines } = await import('../../audit/index.js');
+        const records = (await readLogLines(auditLog)).map((line, i) => {
+          try {
+            return JSON.parse(line) as AuditRecord;
+          } catch {
+            throw new CliError(`${auditLog}:${i + 1}: not a JSON record (run \`govern audit verify\`)`);
+          }
+        });
+        revocations = lineageRevocations(direct, { read: async () => records });
+      }
       const result = await verifyArtifact(
         token,
         { action: opts.action, resource: opts.resource, args },
