@@ -1,5 +1,6 @@
 // A growable byte buffer in the heap (for dumps and string building).
 import { alloc } from "./alloc";
+import { copySmall } from "./value";
 
 // +0 data, +4 len, +8 cap
 export function bufNew(cap: usize): usize {
@@ -39,7 +40,7 @@ export function bufByte(b: usize, c: u32): void {
 
 export function bufBytes(b: usize, src: usize, n: usize): void {
   const p = bufReserve(b, n);
-  memory.copy(p, src, n);
+  copySmall(p, src, n);
   store<u32>(b, load<u32>(b, 4) + n, 4);
 }
 

@@ -4,8 +4,8 @@ import { alloc, abortWith, opa_heap_ptr_set, rt_heap_ptr } from "./alloc";
 import { dumpJSON, dumpRego, parseJSON } from "./json";
 import { numFromF64, parseNumber } from "./numbers";
 import {
-  FALSE_V, NULL_V, TRUE_V, T_ARR, T_OBJ, T_SET, arrGet, arrLen, arrayPush, boolValue, newArray, newInt,
-  newString, newTable, objGet, objInsertOnce, setAdd, shallowCopy, sortedView, tag, tblCount, tblPut,
+  FALSE_V, NULL_V, TRUE_V, T_ARR, T_OBJ, T_SET, T_STR, arrGet, arrLen, arrayPush, boolValue, newArray, newInt,
+  newString, newTable, objGet, objGetStr, objInsertOnce, setAdd, shallowCopy, sortedView, tag, tblCount, tblPut,
   tblRemove, valueCompare, valueEqual, valueGet, valueHash, valueLength, numIndex,
 } from "./value";
 
@@ -91,7 +91,11 @@ export function opa_object_insert(o: usize, k: usize, v: usize): void { tblPut(o
 export function rt_object_insert_once(o: usize, k: usize, v: usize): i32 { return objInsertOnce(o, k, v) ? 0 : 1; }
 
 // ---------------------------------------------------------------- reading
-export function opa_value_get(v: usize, k: usize): usize { return valueGet(v, k); }
+export function opa_value_get(v: usize, k: usize): usize {
+  // Dot with a string key on an object (most lookups) skips the generic dispatch.
+  if (v != 0 && k != 0 && tag(v) == T_OBJ && tag(k) == T_STR) return objGetStr(v, k);
+  return valueGet(v, k);
+}
 export function opa_value_length(v: usize): i32 { return valueLength(v); }
 export function opa_value_type(v: usize): i32 { return v == 0 ? 0 : <i32>tag(v); }
 export function opa_value_compare(a: usize, b: usize): i32 { return valueCompare(a, b); }

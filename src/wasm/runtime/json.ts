@@ -5,7 +5,7 @@ import { parseNumber, writeNumber } from "./numbers";
 import {
   FALSE_V, NULL_V, TRUE_V, T_ARR, T_BOOL, T_NULL, T_NUM, T_OBJ, T_SET, T_STR,
   arrGet, arrLen, arrayPush, newArray, newString, newTable, setAdd, sortedView, strData, strLen, tag,
-  tblCount, tblPut,
+  soleEntry, tblCount, tblPut, tblPutStr,
 } from "./value";
 
 // ---------------------------------------------------------------- parsing
@@ -22,7 +22,13 @@ const MAX_DEPTH: i32 = 4096;
 // @ts-ignore: decorator
 @inline function peek(): u32 { return pos < end ? <u32>load<u8>(pos) : 0; }
 
-function skipWs(): void {
+// JSON from JSON.stringify has no whitespace: check one byte inline, loop only when needed.
+// @ts-ignore: decorator
+@inline function skipWs(): void {
+  if (pos < end && load<u8>(pos) <= 0x20) skipWsLoop();
+}
+
+function skipWsLoop(): void {
   while (pos < end) {
     const c = load<u8>(pos);
     if (c == 0x20 || c == 0x0a || c == 0x0d || c == 0x09) pos++;
@@ -237,7 +243,8 @@ function parseObject(): usize {
     pos++;
     const v = parseValue();
     if (failed) return 0;
-    tblPut(o, key, v);
+    if (regoSyntax) tblPut(o, key, v);
+    else tblPutStr(o, key, v);
     skipWs();
     const c = peek();
     pos++;
@@ -324,37 +331,46 @@ export function writeJSON(b: usize, v: usize, html: bool): void {
     }
     case T_SET: {
       bufByte(b, 0x5b);
-      const view = sortedView(v);
       const n = tblCount(v);
-      for (let i: u32 = 0; i < n; i++) {
-        if (i > 0) bufByte(b, 0x2c);
-        writeJSON(b, load<u32>(load<u32>(view + (<usize>i << 2))), html);
+      if (n == 1) writeJSON(b, load<u32>(soleEntry(v)), html); // a result set: no sorted view needed
+      else if (n > 1) {
+        const view = sortedView(v);
+        for (let i: u32 = 0; i < n; i++) {
+          if (i > 0) bufByte(b, 0x2c);
+          writeJSON(b, load<u32>(load<u32>(view + (<usize>i << 2))), html);
+        }
       }
       bufByte(b, 0x5d);
       return;
     }
     case T_OBJ: {
       bufByte(b, 0x7b);
-      const view = sortedView(v);
       const n = tblCount(v);
-      for (let i: u32 = 0; i < n; i++) {
-        if (i > 0) bufByte(b, 0x2c);
-        const e = load<u32>(view + (<usize>i << 2));
-        const k = load<u32>(e);
-        if (tag(k) == T_STR) writeQuoted(b, strData(k), strLen(k), html);
-        else {
-          const kb = bufNew(32);
-          writeJSON(kb, k, html);
-          writeQuoted(b, load<u32>(kb), load<u32>(kb, 4), html);
+      if (n == 1) writeEntryJSON(b, soleEntry(v), html); // {"result": …}
+      else if (n > 1) {
+        const view = sortedView(v);
+        for (let i: u32 = 0; i < n; i++) {
+          if (i > 0) bufByte(b, 0x2c);
+          writeEntryJSON(b, load<u32>(view + (<usize>i << 2)), html);
         }
-        bufByte(b, 0x3a);
-        writeJSON(b, load<u32>(e, 4), html);
       }
       bufByte(b, 0x7d);
       return;
     }
   }
   bufAscii(b, "null");
+}
+
+function writeEntryJSON(b: usize, e: usize, html: bool): void {
+  const k = load<u32>(e);
+  if (tag(k) == T_STR) writeQuoted(b, strData(k), strLen(k), html);
+  else {
+    const kb = bufNew(32);
+    writeJSON(kb, k, html);
+    writeQuoted(b, load<u32>(kb), load<u32>(kb, 4), html);
+  }
+  bufByte(b, 0x3a);
+  writeJSON(b, load<u32>(e, 4), html);
 }
 
 /** Rego value syntax, as OPA prints values: `[1, 2]`, `{"a": 1}`, `{1, 2}`, `set()`. */

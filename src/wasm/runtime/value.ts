@@ -118,9 +118,24 @@ export function bytesCompare(a: usize, alen: usize, b: usize, blen: usize): i32 
   return alen < blen ? -1 : (alen > blen ? 1 : 0);
 }
 
-export function bytesEqual(a: usize, b: usize, n: usize): bool {
+// Keys and values compared here are short: eight bytes at a time beats a call to memory.compare.
+// @ts-ignore: decorator
+@inline export function bytesEqual(a: usize, b: usize, n: usize): bool {
   if (a == b) return true;
-  return memory.compare(a, b, n) == 0;
+  let i: usize = 0;
+  while (i + 8 <= n) {
+    if (load<u64>(a + i) != load<u64>(b + i)) return false;
+    i += 8;
+  }
+  if (i + 4 <= n) {
+    if (load<u32>(a + i) != load<u32>(b + i)) return false;
+    i += 4;
+  }
+  while (i < n) {
+    if (load<u8>(a + i) != load<u8>(b + i)) return false;
+    i++;
+  }
+  return true;
 }
 
 // ---------------------------------------------------------------- arrays
@@ -184,29 +199,57 @@ export function newTable(t: u8, cap: u32): usize {
   store<u32>(v, 0, 24);
   store<u32>(v, 0, 28);
   store<u32>(v, 0, 32);
-  memory.fill(v + OBJ_SIZE, 0, <usize>nb << 2);
+  zeroWords(v + OBJ_SIZE, <usize>nb << 2);
   return v;
+}
+
+/** tblFind for a string key (the common case: Dot lookups), compared inline. */
+// @ts-ignore: decorator
+@inline export function tblFindStr(t: usize, key: usize, h: u32): usize {
+  let idx = load<u32>(load<u32>(t, 8) + (<usize>(h & load<u32>(t, 12)) << 2));
+  const entries = load<u32>(t, 16);
+  const kl = strLen(key), kd = strData(key);
+  while (idx != 0) {
+    const e = entries + (<usize>(idx - 1) << 4);
+    if (load<u32>(e, 8) == h) {
+      const k = load<u32>(e);
+      if (k == key) return e;
+      if (k != 0 && tag(k) == T_STR && strLen(k) == kl && bytesEqual(strData(k), kd, kl)) return e;
+    }
+    idx = load<u32>(e, 12);
+  }
+  return 0;
+}
+
+/** The value under string key `key` in object `t`, or 0: lookup without a generic call chain. */
+// @ts-ignore: decorator
+@inline export function objGetStr(t: usize, key: usize): usize {
+  const e = tblFindStr(t, key, strHash(key));
+  return e == 0 ? 0 : load<u32>(e, 4);
+}
+
+// Small clears and copies inline: V8 runs memory.fill/memory.copy as calls out of the Wasm code,
+// which cost more than the few stores that tables, short strings and buffers need.
+// @ts-ignore: decorator
+@inline export function zeroWords(p: usize, n: usize): void {
+  if (n > 64) { memory.fill(p, 0, n); return; }
+  for (let i: usize = 0; i < n; i += 8) store<u64>(p + i, 0); // n is a multiple of 8
+}
+
+// @ts-ignore: decorator
+@inline export function copySmall(dst: usize, src: usize, n: usize): void {
+  if (n > 32) { memory.copy(dst, src, n); return; }
+  let i: usize = 0;
+  while (i + 8 <= n) { store<u64>(dst + i, load<u64>(src + i)); i += 8; }
+  while (i < n) { store<u8>(dst + i, load<u8>(src + i)); i++; }
 }
 
 /** The entry for `key` (pointer to the 16-byte entry) or 0. */
 export function tblFind(t: usize, key: usize, h: u32): usize {
+  if (tag(key) == T_STR) return tblFindStr(t, key, h);
   const buckets = load<u32>(t, 8);
   let idx = load<u32>(buckets + (<usize>(h & load<u32>(t, 12)) << 2));
   const entries = load<u32>(t, 16);
-  if (tag(key) == T_STR) {
-    // String keys (the common case) compared inline.
-    const kl = strLen(key), kd = strData(key);
-    while (idx != 0) {
-      const e = entries + (<usize>(idx - 1) << 4);
-      if (load<u32>(e, 8) == h) {
-        const k = load<u32>(e);
-        if (k == key) return e;
-        if (k != 0 && tag(k) == T_STR && strLen(k) == kl && bytesEqual(strData(k), kd, kl)) return e;
-      }
-      idx = load<u32>(e, 12);
-    }
-    return 0;
-  }
   while (idx != 0) {
     const e = entries + (<usize>(idx - 1) << 4);
     if (load<u32>(e, 8) == h) {
@@ -244,6 +287,14 @@ export function tblPut(t: usize, key: usize, value: usize): usize {
     return found;
   }
   return tblAppend(t, key, value, h);
+}
+
+/** tblPut for a string key (JSON object members). */
+export function tblPutStr(t: usize, key: usize, value: usize): void {
+  const h = strHash(key);
+  const found = tblFindStr(t, key, h);
+  if (found != 0) store<u32>(found, value, 4);
+  else tblAppend(t, key, value, h);
 }
 
 /** Appends an entry known to be absent. */
@@ -291,8 +342,16 @@ export function tblRemove(t: usize, key: usize): bool {
 }
 
 export function objGet(t: usize, key: usize): usize {
+  if (tag(key) == T_STR) return objGetStr(t, key);
   const e = tblFind(t, key, valueHash(key));
   return e == 0 ? 0 : load<u32>(e, 4);
+}
+
+/** The first live entry of a non-empty table (the only one when its count is 1). */
+export function soleEntry(t: usize): usize {
+  let e = load<u32>(t, 16);
+  while (load<u32>(e) == 0) e += 16;
+  return e;
 }
 
 // Sorted view: an array of entry pointers ordered by key, rebuilt after inserts or a heap reset.
@@ -438,16 +497,21 @@ export function bytesHash(p: usize, n: usize): u32 {
   return mix32(h);
 }
 
+/** A string's hash, computed once and cached in the value (+12; 0 = not yet). */
+// @ts-ignore: decorator
+@inline export function strHash(v: usize): u32 {
+  let h = load<u32>(v, 12);
+  if (h == 0) {
+    h = bytesHash(strData(v), strLen(v));
+    if (h == 0) h = 1;
+    store<u32>(v, h, 12);
+  }
+  return h;
+}
+
 export function valueHash(v: usize): u32 {
   switch (tag(v)) {
-    case T_STR: {
-      let h = load<u32>(v, 12);
-      if (h != 0) return h;
-      h = bytesHash(strData(v), strLen(v));
-      if (h == 0) h = 1;
-      store<u32>(v, h, 12);
-      return h;
-    }
+    case T_STR: return strHash(v);
     case T_NUM: {
       const k = numKind(v);
       if (k == N_INT) return mix64(<u64>numInt(v));
