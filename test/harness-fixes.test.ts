@@ -2,12 +2,13 @@
 // to its parent's, lineage-aware `govern verify`, jti values a command line can take, and one
 // clock per evaluation in `govern eval` / `govern test`.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createLocalJWKSet, jwtVerify } from 'jose';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateKeys } from '../src/artifact/keys.js';
 import { writeBundle } from '../src/bundle/bundle.js';
 import { pinBundles } from '../src/bundle/pins.js';
-import { createGovernor, REASON_CODES, type Governor } from '../src/evaluator/index.js';
+import { createGovernor, REASON_CODES, sha256Hex, type Governor } from '../src/evaluator/index.js';
 import { newJti } from '../src/evaluator/issue.js';
 import { MemoryAuditStore, withAudit } from '../src/audit/index.js';
 import { runRegoTests } from '../src/cli/commands/test.js';
@@ -164,4 +165,27 @@ test_constant_clock if count(stamps) == 1
     const rs = (await evaluate(compiled.wasm!, {}, undefined, 'clock/stamps')) as { result: number[] }[];
     expect(rs[0]!.result).toHaveLength(1);
   }, 30_000);
+});
+
+describe('an allow evaluated and signed in one worker exchange', () => {
+  it.each(['EdDSA', 'ES256'] as const)('binds the record and verifies with plain jose (%s)', async (alg) => {
+    const f = await fixture();
+    const keys = await generateKeys(alg);
+    const governor = await createGovernor({ bundle: f.bundle, entrypoint: 'deleg/decision', signingKey: JSON.stringify(keys.privateJwk) });
+    open.push(governor);
+    for (const scope of [['a'], ['b', 'c']]) {
+      const d = await governor.authorize(f.request(scope));
+      expect(d.allowed).toBe(true);
+      expect(d.record).toEqual(JSON.parse(d.recordJson));
+      expect(d.record).toMatchObject({ decision: 'allow', allow: true, reasons: ['ALLOWED'], result: { allow: true, scope } });
+      expect(d.claims!.decision_sha256).toBe(sha256Hex(d.recordJson));
+      expect(d.claims!.scope).toEqual(scope);
+      const { payload, protectedHeader } = await jwtVerify(d.artifact!, createLocalJWKSet(keys.publicJwks as never), {
+        algorithms: [alg],
+        typ: 'govern-authz+jwt',
+      });
+      expect(protectedHeader.kid).toBe(keys.kid);
+      expect(payload).toEqual(d.claims);
+    }
+  });
 });

@@ -20,6 +20,7 @@ import {
 } from '../bundle/signatures.js';
 import { defaultPinsPath } from '../bundle/pins.js';
 import { canonicalize, digestJson, sha256Hex, type JsonValue } from './canonical.js';
+import { artifactHeader, interpretResultSet, type AllowTemplate } from './decision.js';
 import { PolicyEngine, EngineLoadError, type EvalOutcome } from './engine.js';
 import { environmentAttestation, environmentDigest, type EnvironmentAttestation } from './environment.js';
 import {
@@ -27,13 +28,14 @@ import {
   DEFAULT_AUDIENCE,
   DEFAULT_ISSUER,
   DEFAULT_TTL_SECONDS,
-  artifactSigningInput,
   newJti,
   type ArtifactClaims,
 } from './issue.js';
 import { loadBundle, type LoadedBundle } from './loader.js';
 import { formatTimeNs, recordJson, type DecisionRecord } from './record.js';
 import { REASONS, type ReasonCode } from './reasons.js';
+
+export { interpretResultSet } from './decision.js';
 import { validateRequest, type NormalizedRequest } from './request.js';
 
 export interface GovernorOptions {
@@ -118,38 +120,6 @@ export function normalizeEntrypoint(entrypoint: string): string {
   return trimmed.replace(/^\/+/, '');
 }
 
-interface Interpretation {
-  allow: boolean;
-  reason: ReasonCode;
-  detail?: string;
-  result?: JsonValue;
-  scope?: string[];
-}
-
-/** Reads the entrypoint's result set the fail-closed way. */
-export function interpretResultSet(resultSet: unknown): Interpretation {
-  if (!Array.isArray(resultSet)) return { allow: false, reason: REASONS.DECISION_INVALID, detail: 'the policy returned no result set' };
-  if (resultSet.length === 0) return { allow: false, reason: REASONS.DECISION_UNDEFINED, detail: 'the decision is undefined' };
-  if (resultSet.length > 1) return { allow: false, reason: REASONS.DECISION_INVALID, detail: 'the policy returned more than one result' };
-  const entry = resultSet[0] as Record<string, unknown> | null;
-  if (typeof entry !== 'object' || entry === null || !('result' in entry)) {
-    return { allow: false, reason: REASONS.DECISION_INVALID, detail: 'the result set entry has no result' };
-  }
-  const value = entry.result as JsonValue;
-  if (value === true) return { allow: true, reason: REASONS.ALLOWED, result: value };
-  if (value === false) return { allow: false, reason: REASONS.POLICY_DENIED, detail: 'the policy denied the request', result: value };
-  if (typeof value === 'object' && value !== null && !Array.isArray(value) && 'allow' in value) {
-    if (value.allow === true) {
-      const scope = value.scope;
-      const granted = typeof scope === 'string' ? [scope] : Array.isArray(scope) && scope.every((s) => typeof s === 'string') ? (scope as string[]) : undefined;
-      return granted ? { allow: true, reason: REASONS.ALLOWED, result: value, scope: granted } : { allow: true, reason: REASONS.ALLOWED, result: value };
-    }
-    if (value.allow === false) return { allow: false, reason: REASONS.POLICY_DENIED, detail: 'the policy denied the request', result: value };
-    return { allow: false, reason: REASONS.DECISION_INVALID, detail: 'the decision\'s "allow" is not a boolean', result: value };
-  }
-  return { allow: false, reason: REASONS.DECISION_INVALID, detail: 'the decision is neither a boolean nor an object with a boolean "allow"', result: value };
-}
-
 function outcomeDenial(outcome: Exclude<EvalOutcome, { kind: 'result' }>, timeoutMs: number, memoryLimit: number): { reason: ReasonCode; detail: string } {
   switch (outcome.kind) {
     case 'timeout':
@@ -181,6 +151,7 @@ export async function createGovernor(options: GovernorOptions): Promise<Governor
     typeof options.parentKeys === 'string'
       ? parseVerificationKeys(options.parentKeys)
       : options.parentKeys ?? (signingKey ? [publicHalf(signingKey)] : []);
+  const artifactHeaderText = signingKey ? artifactHeader(signingKey.alg, signingKey.kid) : '';
   // Artifacts are signed in the evaluation workers (off the main thread, in parallel).
   const workerSigner = signingKey
     ? { jwk: signingKey.key.export({ format: 'jwk' }) as Record<string, unknown>, alg: signingKey.alg }
@@ -341,7 +312,29 @@ export async function createGovernor(options: GovernorOptions): Promise<Governor
     about.input_sha256 = sha256Hex(inputJson);
     if (!state.ok) return deny(state.reason, state.detail, about);
 
-    const outcome = await state.engine.evaluate(inputJson, nowNs);
+    // What an allow needs besides the policy's answer, so the worker can sign in the same exchange.
+    let template: AllowTemplate | undefined;
+    if (signingKey) {
+      const record = { ...base, ...about, input_sha256: about.input_sha256 } as AllowTemplate['record'];
+      if (state.loaded.revision) record.bundle_revision = state.loaded.revision;
+      const claims: AllowTemplate['claims'] = {
+        iss: issuer,
+        sub: request.subject.id,
+        aud: audience,
+        iat: nowSeconds,
+        nbf: nowSeconds,
+        exp,
+        jti: newJti(),
+        intent: { action: request.action, resource: request.resource, args_sha256: argsDigest },
+        policy: { bundle_sha256: state.loaded.sha256, entrypoint },
+        input_sha256: about.input_sha256,
+        env_sha256: state.envDigest,
+      };
+      if (about.parent_jti !== undefined) claims.parent_jti = about.parent_jti;
+      template = { record, claims, defaultScope: [request.action], header: artifactHeaderText };
+    }
+
+    const outcome = await state.engine.evaluate(inputJson, nowNs, template && JSON.stringify(template));
     if (outcome.kind !== 'result') {
       const { reason, detail } = outcomeDenial(outcome, timeoutMs, memoryLimitBytes);
       return deny(reason, detail, about);
@@ -350,41 +343,12 @@ export async function createGovernor(options: GovernorOptions): Promise<Governor
     const withResult = verdict.result === undefined ? about : { ...about, result: verdict.result };
     if (!verdict.allow) return deny(verdict.reason, verdict.detail ?? 'denied', withResult);
     if (!signingKey) return deny(REASONS.SIGNING_KEY_MISSING, 'the policy allowed, but no signing key is configured to issue the artifact', withResult);
-
-    const record: DecisionRecord = {
-      ...base,
-      decision: 'allow',
-      allow: true,
-      reasons: [REASONS.ALLOWED],
-      input_sha256: about.input_sha256,
-      ...withResult,
-    };
-    if (state.loaded.revision) record.bundle_revision = state.loaded.revision;
-    const recordText = recordJson(record);
-    const claims: ArtifactClaims = {
-      iss: issuer,
-      sub: request.subject.id,
-      aud: audience,
-      iat: nowSeconds,
-      nbf: nowSeconds,
-      exp,
-      jti: newJti(),
-      intent: { action: request.action, resource: request.resource, args_sha256: argsDigest },
-      policy: { bundle_sha256: state.loaded.sha256, entrypoint },
-      input_sha256: about.input_sha256,
-      decision_sha256: sha256Hex(recordText),
-      env_sha256: state.envDigest,
-      scope: verdict.scope ?? [request.action],
-    };
-    if (about.parent_jti !== undefined) claims.parent_jti = about.parent_jti;
-    const signingInput = artifactSigningInput(claims, signingKey);
-    let signature: string;
-    try {
-      signature = await state.engine.sign(signingInput);
-    } catch (err) {
-      return deny(REASONS.SIGNING_FAILED, `the artifact could not be signed: ${(err as Error).message}`, withResult);
+    if (!outcome.signed) {
+      return deny(REASONS.SIGNING_FAILED, `the artifact could not be signed: ${outcome.signError ?? 'the worker returned no artifact'}`, withResult);
     }
-    const artifact = `${signingInput}.${signature}`;
+    const { recordJson: recordText, artifact } = outcome.signed;
+    const record = JSON.parse(recordText) as DecisionRecord;
+    const claims = JSON.parse(Buffer.from(artifact.slice(artifact.indexOf('.') + 1, artifact.lastIndexOf('.')), 'base64url').toString('utf8')) as ArtifactClaims;
     return { allowed: true, record, recordJson: recordText, artifact, claims };
   }
 

@@ -1,8 +1,8 @@
 // Authorization artifacts: on allow, a JWS (typ govern-authz+jwt) binding the exact intent, the
 // exact policy, the input, the decision record and the environment to a short validity window.
-// An executor verifies it (src/artifact/verify.ts) before it runs anything.
+// An executor verifies it (src/artifact/verify.ts) before it runs anything. The artifact itself is
+// built and signed by issueAllow (decision.ts), in the evaluation worker.
 import { randomBytes } from 'node:crypto';
-import { base64url, signCompact, type SigningKey } from '../bundle/signatures.js';
 
 export const ARTIFACT_TYPE = 'govern-authz+jwt';
 export const DEFAULT_TTL_SECONDS = 60;
@@ -40,15 +40,4 @@ export function newJti(): string {
     const id = randomBytes(16).toString('base64url');
     if (id[0] !== '-') return id;
   }
-}
-
-export function signArtifact(claims: ArtifactClaims, key: SigningKey): string {
-  return signCompact(JSON.stringify(claims), key, { typ: ARTIFACT_TYPE });
-}
-
-/** The JWS signing input (`header.payload`) of an artifact, for signing elsewhere (a worker). */
-export function artifactSigningInput(claims: ArtifactClaims, key: Pick<SigningKey, 'alg' | 'kid'>): string {
-  const header: Record<string, unknown> = { alg: key.alg, typ: ARTIFACT_TYPE };
-  if (key.kid !== undefined) header.kid = key.kid;
-  return `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(claims))}`;
 }

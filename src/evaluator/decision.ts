@@ -1,0 +1,90 @@
+// Reading the policy's answer, and turning an allow into its record and signed artifact. Shared by
+// the governor (main thread) and its evaluation workers: a worker evaluates and, on allow, signs in
+// the same exchange (one thread wake-up per decision), so both sides must read answers alike.
+// Kept free of heavy imports: every worker loads it.
+import { canonicalize, sha256Hex, type JsonValue } from './canonical.js';
+import { ARTIFACT_TYPE, type ArtifactClaims } from './issue.js';
+import type { DecisionRecord } from './record.js';
+import { REASONS, type ReasonCode } from './reasons.js';
+
+export interface Interpretation {
+  allow: boolean;
+  reason: ReasonCode;
+  detail?: string;
+  result?: JsonValue;
+  scope?: string[];
+}
+
+/** Reads the entrypoint's result set the fail-closed way. */
+export function interpretResultSet(resultSet: unknown): Interpretation {
+  if (!Array.isArray(resultSet)) return { allow: false, reason: REASONS.DECISION_INVALID, detail: 'the policy returned no result set' };
+  if (resultSet.length === 0) return { allow: false, reason: REASONS.DECISION_UNDEFINED, detail: 'the decision is undefined' };
+  if (resultSet.length > 1) return { allow: false, reason: REASONS.DECISION_INVALID, detail: 'the policy returned more than one result' };
+  const entry = resultSet[0] as Record<string, unknown> | null;
+  if (typeof entry !== 'object' || entry === null || !('result' in entry)) {
+    return { allow: false, reason: REASONS.DECISION_INVALID, detail: 'the result set entry has no result' };
+  }
+  const value = entry.result as JsonValue;
+  if (value === true) return { allow: true, reason: REASONS.ALLOWED, result: value };
+  if (value === false) return { allow: false, reason: REASONS.POLICY_DENIED, detail: 'the policy denied the request', result: value };
+  if (typeof value === 'object' && value !== null && !Array.isArray(value) && 'allow' in value) {
+    if (value.allow === true) {
+      const scope = value.scope;
+      const granted = typeof scope === 'string' ? [scope] : Array.isArray(scope) && scope.every((s) => typeof s === 'string') ? (scope as string[]) : undefined;
+      return granted ? { allow: true, reason: REASONS.ALLOWED, result: value, scope: granted } : { allow: true, reason: REASONS.ALLOWED, result: value };
+    }
+    if (value.allow === false) return { allow: false, reason: REASONS.POLICY_DENIED, detail: 'the policy denied the request', result: value };
+    return { allow: false, reason: REASONS.DECISION_INVALID, detail: 'the decision\'s "allow" is not a boolean', result: value };
+  }
+  return { allow: false, reason: REASONS.DECISION_INVALID, detail: 'the decision is neither a boolean nor an object with a boolean "allow"', result: value };
+}
+
+
+/** Everything an allow needs that is known before evaluating; the worker adds the policy's answer. */
+export interface AllowTemplate {
+  /** The decision record without its verdict (decision, allow, reasons, result). */
+  record: Omit<DecisionRecord, 'decision' | 'allow' | 'reasons' | 'result'>;
+  /** The artifact claims without decision_sha256 and scope. */
+  claims: Omit<ArtifactClaims, 'decision_sha256' | 'scope'>;
+  /** The scope granted when the decision names none. */
+  defaultScope: string[];
+  /** The JWS protected header, base64url. */
+  header: string;
+}
+
+/** The base64url JWS protected header of an artifact signed with `alg` (and `kid`). */
+export function artifactHeader(alg: string, kid: string | undefined): string {
+  const header: Record<string, unknown> = { alg, typ: ARTIFACT_TYPE };
+  if (kid !== undefined) header.kid = kid;
+  return Buffer.from(JSON.stringify(header)).toString('base64url');
+}
+
+/**
+ * The record and the signed artifact of an allow. `sign` gets the JWS signing input and returns the
+ * base64url signature. Returns the record's canonical JSON and the compact JWS.
+ */
+export function issueAllow(template: AllowTemplate, verdict: Interpretation, sign: (signingInput: string) => string): { recordJson: string; artifact: string } {
+  const record: DecisionRecord = { ...template.record, decision: 'allow', allow: true, reasons: [REASONS.ALLOWED] };
+  if (verdict.result !== undefined) record.result = verdict.result;
+  const recordJson = canonicalize(record);
+  const t = template.claims;
+  // Claims in a fixed order (the payload bytes are what is signed).
+  const claims: ArtifactClaims = {
+    iss: t.iss,
+    sub: t.sub,
+    aud: t.aud,
+    iat: t.iat,
+    nbf: t.nbf,
+    exp: t.exp,
+    jti: t.jti,
+    intent: t.intent,
+    policy: t.policy,
+    input_sha256: t.input_sha256,
+    decision_sha256: sha256Hex(recordJson),
+    env_sha256: t.env_sha256,
+    scope: verdict.scope ?? template.defaultScope,
+  };
+  if (t.parent_jti !== undefined) claims.parent_jti = t.parent_jti;
+  const signingInput = `${template.header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+  return { recordJson, artifact: `${signingInput}.${sign(signingInput)}` };
+}
