@@ -10,6 +10,8 @@ import { writeBundle } from '../src/bundle/bundle.js';
 import { pinBundles } from '../src/bundle/pins.js';
 import { createGovernor, REASON_CODES, sha256Hex, type Governor } from '../src/evaluator/index.js';
 import { newJti } from '../src/evaluator/issue.js';
+import { canonicalize } from '../src/evaluator/canonical.js';
+import { validateRequest } from '../src/evaluator/request.js';
 import { MemoryAuditStore, withAudit } from '../src/audit/index.js';
 import { runRegoTests } from '../src/cli/commands/test.js';
 import { evaluate } from '../src/cli/commands/eval.js';
@@ -187,5 +189,23 @@ describe('an allow evaluated and signed in one worker exchange', () => {
       expect(protectedHeader.kid).toBe(keys.kid);
       expect(payload).toEqual(d.claims);
     }
+  });
+});
+
+describe('the request canonical JSON assembled from its members', () => {
+  it('is exactly the canonical JSON of the normalized request', () => {
+    const requests = [
+      { subject: { id: 's', z: [1, { b: 2, a: '\u00e9' }] }, action: 'a', resource: 'r' },
+      { subject: { id: 's' }, action: 'x.y', resource: 'https://e/x?q=1', args: { b: [3, 1], a: { '\u{1F600}': 1, é: null } }, context: { n: 1.5e-7 } },
+      { subject: { id: 's' }, action: 'a', resource: 'r', parent: 'aa.bb.cc', ttl_seconds: 5 },
+    ];
+    for (const raw of requests) {
+      const checked = validateRequest(raw);
+      expect(checked.ok).toBe(true);
+      if (!checked.ok) continue;
+      expect(checked.canonical).toBe(canonicalize(checked.request));
+      expect(checked.argsCanonical).toBe(canonicalize(checked.request.args));
+    }
+    expect(validateRequest({ subject: { id: 's' }, action: 'a\ud800', resource: 'r' }).ok).toBe(false);
   });
 });

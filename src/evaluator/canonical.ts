@@ -37,23 +37,33 @@ function write(value: unknown, depth: number, path: string | undefined): string 
       if (!isWellFormed(value)) throw new NotJsonError(`${path}: string holds a lone surrogate`);
       return JSON.stringify(value);
     case 'object': {
+      // Built by concatenation (no intermediate arrays): this runs for every decision.
       if (Array.isArray(value)) {
-        return `[${value.map((v, i) => write(v, depth - 1, path === undefined ? undefined : `${path}[${i}]`)).join(',')}]`;
+        let out = '[';
+        for (let i = 0; i < value.length; i++) {
+          if (i > 0) out += ',';
+          out += write(value[i], depth - 1, path === undefined ? undefined : `${path}[${i}]`);
+        }
+        return out + ']';
       }
       const proto = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) {
         throw new NotJsonError(`${path}: a ${proto?.constructor?.name ?? 'non-plain'} object is not JSON`);
       }
       const record = value as Record<string, unknown>;
-      const parts: string[] = [];
       // Array.prototype.sort compares UTF-16 code units, exactly RFC 8785's member order.
-      for (const key of Object.keys(record).sort()) {
+      const keys = Object.keys(record);
+      if (keys.length > 1) keys.sort();
+      let out = '{';
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const v = record[key];
         if (v === undefined) throw new NotJsonError(`${path}.${key}: undefined is not JSON`);
         if (!isWellFormed(key)) throw new NotJsonError(`${path}: key holds a lone surrogate`);
-        parts.push(`${JSON.stringify(key)}:${write(v, depth - 1, path === undefined ? undefined : `${path}.${key}`)}`);
+        if (i > 0) out += ',';
+        out += JSON.stringify(key) + ':' + write(v, depth - 1, path === undefined ? undefined : `${path}.${key}`);
       }
-      return `{${parts.join(',')}}`;
+      return out + '}';
     }
     default:
       throw new NotJsonError(`${path}: a ${typeof value} is not JSON`);

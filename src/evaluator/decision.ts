@@ -64,11 +64,22 @@ export function artifactHeader(alg: string, kid: string | undefined): string {
  * base64url signature. Returns the record's canonical JSON and the compact JWS.
  */
 export function issueAllow(template: AllowTemplate, verdict: Interpretation, sign: (signingInput: string) => string): { recordJson: string; artifact: string } {
+  const recordJson = canonicalize(allowRecord(template, verdict));
+  const claims = allowClaims(template, verdict, sha256Hex(recordJson));
+  const signingInput = `${template.header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+  return { recordJson, artifact: `${signingInput}.${sign(signingInput)}` };
+}
+
+/** The decision record of an allow (the governor rebuilds the worker's object from the same parts). */
+export function allowRecord(template: AllowTemplate, verdict: Interpretation): DecisionRecord {
   const record: DecisionRecord = { ...template.record, decision: 'allow', allow: true, reasons: [REASONS.ALLOWED] };
   if (verdict.result !== undefined) record.result = verdict.result;
-  const recordJson = canonicalize(record);
+  return record;
+}
+
+/** The artifact claims of an allow, in a fixed order (the payload bytes are what is signed). */
+export function allowClaims(template: AllowTemplate, verdict: Interpretation, decisionSha256: string): ArtifactClaims {
   const t = template.claims;
-  // Claims in a fixed order (the payload bytes are what is signed).
   const claims: ArtifactClaims = {
     iss: t.iss,
     sub: t.sub,
@@ -80,11 +91,10 @@ export function issueAllow(template: AllowTemplate, verdict: Interpretation, sig
     intent: t.intent,
     policy: t.policy,
     input_sha256: t.input_sha256,
-    decision_sha256: sha256Hex(recordJson),
+    decision_sha256: decisionSha256,
     env_sha256: t.env_sha256,
     scope: verdict.scope ?? template.defaultScope,
   };
   if (t.parent_jti !== undefined) claims.parent_jti = t.parent_jti;
-  const signingInput = `${template.header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
-  return { recordJson, artifact: `${signingInput}.${sign(signingInput)}` };
+  return claims;
 }

@@ -20,7 +20,7 @@ import {
 } from '../bundle/signatures.js';
 import { defaultPinsPath } from '../bundle/pins.js';
 import { canonicalize, digestJson, sha256Hex, type JsonValue } from './canonical.js';
-import { artifactHeader, interpretResultSet, type AllowTemplate } from './decision.js';
+import { allowClaims, allowRecord, artifactHeader, interpretResultSet, type AllowTemplate } from './decision.js';
 import { PolicyEngine, EngineLoadError, type EvalOutcome } from './engine.js';
 import { environmentAttestation, environmentDigest, type EnvironmentAttestation } from './environment.js';
 import {
@@ -275,7 +275,7 @@ export async function createGovernor(options: GovernorOptions): Promise<Governor
     if (request.ttl_seconds !== undefined && request.ttl_seconds > ttlSeconds) {
       return deny(REASONS.INPUT_INVALID, `malformed request: ttl_seconds ${request.ttl_seconds} exceeds the governor's artifact lifetime (${ttlSeconds} s)`);
     }
-    const argsDigest = digestJson(request.args);
+    const argsDigest = sha256Hex(checked.argsCanonical);
     const about: Partial<DecisionRecord> = {
       subject: request.subject.id,
       action: request.action,
@@ -346,9 +346,10 @@ export async function createGovernor(options: GovernorOptions): Promise<Governor
     if (!outcome.signed) {
       return deny(REASONS.SIGNING_FAILED, `the artifact could not be signed: ${outcome.signError ?? 'the worker returned no artifact'}`, withResult);
     }
+    // The worker built these from the same template and answer; rebuilt here instead of decoded.
     const { recordJson: recordText, artifact } = outcome.signed;
-    const record = JSON.parse(recordText) as DecisionRecord;
-    const claims = JSON.parse(Buffer.from(artifact.slice(artifact.indexOf('.') + 1, artifact.lastIndexOf('.')), 'base64url').toString('utf8')) as ArtifactClaims;
+    const record = allowRecord(template!, verdict);
+    const claims = allowClaims(template!, verdict, sha256Hex(recordText));
     return { allowed: true, record, recordJson: recordText, artifact, claims };
   }
 

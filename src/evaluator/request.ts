@@ -40,7 +40,7 @@ export interface NormalizedRequest {
 }
 
 export type RequestCheck =
-  | { ok: true; request: NormalizedRequest; canonical: string }
+  | { ok: true; request: NormalizedRequest; canonical: string; /** The canonical JSON of args alone. */ argsCanonical: string }
   | { ok: false; problem: string };
 
 const FIELDS = new Set(['subject', 'action', 'resource', 'args', 'context', 'parent', 'ttl_seconds']);
@@ -85,8 +85,18 @@ export function validateRequest(raw: unknown, maxBytes = 1 << 20): RequestCheck 
   if (parent !== undefined) request.parent = parent;
   if (ttlSeconds !== undefined) request.ttl_seconds = ttlSeconds;
   let canonical: string;
+  let argsCanonical: string;
   try {
-    canonical = canonicalize(request);
+    // The request's canonical JSON assembled from its members (keys in RFC 8785 order), so the
+    // args' canonical JSON (digested into the artifact) is computed once.
+    const depth = 127; // one level below the request
+    argsCanonical = canonicalize(request.args, depth);
+    canonical =
+      `{"action":${canonicalize(request.action)},"args":${argsCanonical},"context":${canonicalize(request.context, depth)},` +
+      (request.parent !== undefined ? `"parent":${canonicalize(request.parent)},` : '') +
+      `"resource":${canonicalize(request.resource)},"subject":${canonicalize(request.subject, depth)}` +
+      (request.ttl_seconds !== undefined ? `,"ttl_seconds":${request.ttl_seconds}` : '') +
+      '}';
   } catch (err) {
     if (err instanceof NotJsonError || err instanceof RangeError) return { ok: false, problem: err.message };
     throw err;
@@ -94,5 +104,5 @@ export function validateRequest(raw: unknown, maxBytes = 1 << 20): RequestCheck 
   if (canonical.length > maxBytes || Buffer.byteLength(canonical) > maxBytes) {
     return { ok: false, problem: `the request is larger than ${maxBytes} bytes` };
   }
-  return { ok: true, request, canonical };
+  return { ok: true, request, canonical, argsCanonical };
 }
