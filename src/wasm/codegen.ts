@@ -1,15 +1,42 @@
-// IR → Wasm functions, built with binaryen directly inside the runtime module (see link.ts).
+// IR → Wasm functions, written through an Emitter: binaryen's module API (link.ts, when the
+// optimiser runs) or our own byte writer (emit.ts, the fast path with no binaryen at all).
 //
 // Each IR Block becomes a labelled wasm `block`; a statement that does not hold branches to the
 // innermost block's label, and `Break n` branches to the label n blocks further out. Because
 // binaryen labels are names, no branch depth arithmetic is needed. Every value is an i32 pointer
 // into memory (0 = undefined), handled by the runtime's exports listed in its README.
-import binaryen from 'binaryen';
 import type { Block, Func, Operand, Plan, Policy, Stmt, Where } from '../plan/ir.js';
 import { DATA, INPUT } from '../plan/ir.js';
 
-type Expr = number;
-const i32 = binaryen.i32;
+/** An expression of the emitter in use (a binaryen expression ref, or our writer's node). */
+export type Expr = unknown;
+export type ValType = 'none' | 'i32';
+const i32: ValType = 'i32';
+
+/** The few Wasm instructions the code generator needs; every local and parameter is an i32. */
+export interface Emitter {
+  block(label: string | null, body: Expr[], type: ValType): Expr;
+  loop(label: string, body: Expr): Expr;
+  if(condition: Expr, ifTrue: Expr): Expr;
+  br(label: string, condition?: Expr): Expr;
+  /** Calls a function by its name (a runtime function's internal name, or a generated one). */
+  call(func: string, args: Expr[], result: ValType): Expr;
+  return(value: Expr): Expr;
+  localGet(index: number): Expr;
+  localSet(index: number, value: Expr): Expr;
+  /** Sets a runtime global by its internal name. */
+  globalSet(global: string, value: Expr): Expr;
+  i32Const(value: number): Expr;
+  i32Eq(a: Expr, b: Expr): Expr;
+  i32Ne(a: Expr, b: Expr): Expr;
+  i32And(a: Expr, b: Expr): Expr;
+  i32LtS(a: Expr, b: Expr): Expr;
+  i32Eqz(a: Expr): Expr;
+  i64Const(value: bigint): Expr;
+  i64ExtendI32S(a: Expr): Expr;
+  /** Adds a function of `params` i32 parameters and `vars` extra i32 locals. */
+  addFunction(name: string, params: number, result: ValType, vars: number, body: Expr): void;
+}
 
 /** Addresses of the policy's static data, laid out by the linker before code generation. */
 export interface StaticLayout {
@@ -46,7 +73,7 @@ export type BuiltinTarget =
   | { kind: 'host'; id: number; import: string };
 
 export interface CodegenContext {
-  module: binaryen.Module;
+  module: Emitter;
   policy: Policy;
   layout: StaticLayout;
   /** Internal name of a runtime export (throws if the runtime lacks it). */
@@ -79,9 +106,9 @@ export class CodegenError extends Error {
 
 /** Builds the body of one plan or function. */
 class FunctionBuilder {
-  private readonly m: binaryen.Module;
+  private readonly m: Emitter;
   private readonly localIndex = new Map<number, number>();
-  private readonly varTypes: number[] = [];
+  private readonly varTypes: ValType[] = [];
   private readonly labels: string[] = [];
   private labelCount = 0;
 
@@ -111,25 +138,25 @@ class FunctionBuilder {
     return index;
   }
 
-  temp(type: number = i32): number {
+  temp(type: ValType = i32): number {
     const index = this.paramCount + this.varTypes.length;
     this.varTypes.push(type);
     return index;
   }
 
-  get vars(): number[] {
-    return this.varTypes;
+  get vars(): number {
+    return this.varTypes.length;
   }
 
   get(local: number): Expr {
-    return this.m.local.get(this.local(local), i32);
+    return this.m.localGet(this.local(local));
   }
 
   set(local: number, value: Expr): Expr {
-    return this.m.local.set(this.local(local), value);
+    return this.m.localSet(this.local(local), value);
   }
 
-  private call(exportName: string, args: Expr[], result = i32): Expr {
+  private call(exportName: string, args: Expr[], result: ValType = i32): Expr {
     return this.m.call(this.ctx.rt(exportName), args, result);
   }
 
@@ -138,9 +165,9 @@ class FunctionBuilder {
       case 'local':
         return this.get(op.local);
       case 'bool':
-        return this.call('opa_boolean', [this.m.i32.const(op.value ? 1 : 0)]);
+        return this.call('opa_boolean', [this.m.i32Const(op.value ? 1 : 0)]);
       case 'string':
-        return this.m.i32.const(this.ctx.layout.stringValue(op.index));
+        return this.m.i32Const(this.ctx.layout.stringValue(op.index));
     }
   }
 
@@ -155,7 +182,7 @@ class FunctionBuilder {
 
   private setLocation(where: Where | undefined): Expr[] {
     if (!where) return [];
-    return [this.m.global.set(this.ctx.rtGlobal('rt_location'), this.m.i32.const(this.ctx.layout.location(where)))];
+    return [this.m.globalSet(this.ctx.rtGlobal('rt_location'), this.m.i32Const(this.ctx.layout.location(where)))];
   }
 
   /** A labelled wasm block for an IR block; `after` runs when the IR block completes. */
@@ -166,7 +193,7 @@ class FunctionBuilder {
     for (const stmt of block.stmts) body.push(...this.stmt(stmt));
     this.labels.pop();
     body.push(...after);
-    return this.m.block(label, body, binaryen.none);
+    return this.m.block(label, body, 'none');
   }
 
   blocks(blocks: Block[]): Expr[] {
@@ -195,43 +222,43 @@ class FunctionBuilder {
         const exit = `S${this.labelCount++}`;
         const loop = `L${this.labelCount++}`;
         const src = (): Expr => this.get(s.source);
-        const c = (): Expr => m.local.get(cursor, i32);
+        const c = (): Expr => m.localGet(cursor);
         const body = [
-          m.local.set(cursor, this.call('rt_iter_next', [src(), c()])),
-          m.br(exit, m.i32.eq(c(), m.i32.const(-1))),
+          m.localSet(cursor, this.call('rt_iter_next', [src(), c()])),
+          m.br(exit, m.i32Eq(c(), m.i32Const(-1))),
           this.set(s.key, this.call('rt_iter_key', [src(), c()])),
           this.set(s.value, this.call('rt_iter_value', [src(), c()])),
           this.block(s.block),
           m.br(loop),
         ];
-        return [m.local.set(cursor, m.i32.const(-1)), m.block(exit, [m.loop(loop, m.block(null, body, binaryen.none))], binaryen.none)];
+        return [m.localSet(cursor, m.i32Const(-1)), m.block(exit, [m.loop(loop, m.block(null, body, 'none'))], 'none')];
       }
       case 'Call':
         return this.callStmt(s.func, s.args.map((a) => this.operand(a)), s.args.length, s.result, s.where);
       case 'CallDynamic':
         return this.callDynamic(s);
       case 'Dot':
-        return [this.set(s.target, this.call('opa_value_get', [this.operand(s.source), this.operand(s.key)])), this.failIf(m.i32.eqz(this.get(s.target)))];
+        return [this.set(s.target, this.call('opa_value_get', [this.operand(s.source), this.operand(s.key)])), this.failIf(m.i32Eqz(this.get(s.target)))];
       case 'Len': {
         const n = this.temp();
         return [
-          m.local.set(n, this.call('opa_value_length', [this.operand(s.source)])),
-          this.failIf(m.i32.lt_s(m.local.get(n, i32), m.i32.const(0))),
-          this.set(s.target, this.call('opa_number_int', [m.i64.extend_s(m.local.get(n, i32))])),
+          m.localSet(n, this.call('opa_value_length', [this.operand(s.source)])),
+          this.failIf(m.i32LtS(m.localGet(n), m.i32Const(0))),
+          this.set(s.target, this.call('opa_number_int', [m.i64ExtendI32S(m.localGet(n))])),
         ];
       }
       case 'Equal':
-        return [this.failIf(m.i32.eqz(this.call('opa_value_equal', [this.operand(s.a), this.operand(s.b)])))];
+        return [this.failIf(m.i32Eqz(this.call('opa_value_equal', [this.operand(s.a), this.operand(s.b)])))];
       case 'NotEqual':
         return [this.failIf(this.call('opa_value_equal', [this.operand(s.a), this.operand(s.b)]))];
       case 'IsArray':
-        return [this.failIf(m.i32.eqz(this.call('rt_is_array', [this.operand(s.source)])))];
+        return [this.failIf(m.i32Eqz(this.call('rt_is_array', [this.operand(s.source)])))];
       case 'IsObject':
-        return [this.failIf(m.i32.eqz(this.call('rt_is_object', [this.operand(s.source)])))];
+        return [this.failIf(m.i32Eqz(this.call('rt_is_object', [this.operand(s.source)])))];
       case 'IsSet':
-        return [this.failIf(m.i32.eqz(this.call('rt_is_set', [this.operand(s.source)])))];
+        return [this.failIf(m.i32Eqz(this.call('rt_is_set', [this.operand(s.source)])))];
       case 'IsDefined':
-        return [this.failIf(m.i32.eqz(this.get(s.source)))];
+        return [this.failIf(m.i32Eqz(this.get(s.source)))];
       case 'IsUndefined':
         return [this.failIf(this.get(s.source))];
       case 'AssignInt':
@@ -242,52 +269,52 @@ class FunctionBuilder {
         // A complete rule (or function): a second, different value is a conflict.
         const message = conflictMessage(this.ctx.policy.static.files, this.path, s);
         const raise = message
-          ? [m.call(this.ctx.abortImport, [m.i32.const(this.ctx.layout.text(message))], binaryen.none)]
-          : [...this.setLocation(s.where), this.call(s.conflict === 'function' ? 'rt_abort_function_conflict' : 'rt_abort_conflict', [], binaryen.none)];
-        const conflict = m.i32.and(
-          m.i32.ne(this.get(s.target), m.i32.const(0)),
-          m.i32.eqz(this.call('opa_value_equal', [this.get(s.target), this.operand(s.source)])),
+          ? [m.call(this.ctx.abortImport, [m.i32Const(this.ctx.layout.text(message))], 'none')]
+          : [...this.setLocation(s.where), this.call(s.conflict === 'function' ? 'rt_abort_function_conflict' : 'rt_abort_conflict', [], 'none')];
+        const conflict = m.i32And(
+          m.i32Ne(this.get(s.target), m.i32Const(0)),
+          m.i32Eqz(this.call('opa_value_equal', [this.get(s.target), this.operand(s.source)])),
         );
         return [
-          m.if(conflict, m.block(null, raise, binaryen.none)),
+          m.if(conflict, m.block(null, raise, 'none')),
           this.set(s.target, this.operand(s.source)),
         ];
       }
       case 'ResetLocal':
-        return [this.set(s.target, m.i32.const(0))];
+        return [this.set(s.target, m.i32Const(0))];
       case 'MakeNull':
         return [this.set(s.target, this.call('opa_null', []))];
       case 'MakeNumberInt':
         return [this.set(s.target, this.int64(s.value))];
       case 'MakeNumberRef': {
         const { ptr, len } = this.ctx.layout.stringBytes(s.index);
-        return [this.set(s.target, this.call('opa_number_ref', [m.i32.const(ptr), m.i32.const(len)])), this.failIf(m.i32.eqz(this.get(s.target)))];
+        return [this.set(s.target, this.call('opa_number_ref', [m.i32Const(ptr), m.i32Const(len)])), this.failIf(m.i32Eqz(this.get(s.target)))];
       }
       case 'MakeArray':
-        return [this.set(s.target, this.call('opa_array_with_cap', [m.i32.const(s.capacity)]))];
+        return [this.set(s.target, this.call('opa_array_with_cap', [m.i32Const(s.capacity)]))];
       case 'MakeObject':
         return [this.set(s.target, this.call('opa_object', []))];
       case 'MakeSet':
         return [this.set(s.target, this.call('opa_set', []))];
       case 'ArrayAppend':
-        return [this.call('opa_array_append', [this.get(s.array), this.operand(s.value)], binaryen.none)];
+        return [this.call('opa_array_append', [this.get(s.array), this.operand(s.value)], 'none')];
       case 'SetAdd':
-        return [this.call('opa_set_add', [this.get(s.set), this.operand(s.value)], binaryen.none)];
+        return [this.call('opa_set_add', [this.get(s.set), this.operand(s.value)], 'none')];
       case 'ObjectInsert':
-        return [this.call('opa_object_insert', [this.get(s.object), this.operand(s.key), this.operand(s.value)], binaryen.none)];
+        return [this.call('opa_object_insert', [this.get(s.object), this.operand(s.key), this.operand(s.value)], 'none')];
       case 'ObjectInsertOnce':
         return [
           m.if(
             this.call('rt_object_insert_once', [this.get(s.object), this.operand(s.key), this.operand(s.value)]),
-            m.block(null, [...this.setLocation(s.where), this.call('rt_abort_object_conflict', [], binaryen.none)], binaryen.none),
+            m.block(null, [...this.setLocation(s.where), this.call('rt_abort_object_conflict', [], 'none')], 'none'),
           ),
         ];
       case 'ObjectMerge':
-        return [this.set(s.target, this.call('opa_value_merge', [this.get(s.a), this.get(s.b)])), this.failIf(m.i32.eqz(this.get(s.target)))];
+        return [this.set(s.target, this.call('opa_value_merge', [this.get(s.a), this.get(s.b)])), this.failIf(m.i32Eqz(this.get(s.target)))];
       case 'ResultSetAdd': {
         if (this.ctxParam === undefined) throw new CodegenError('IR: ResultSetAdd outside a plan');
-        const result = this.call('rt_ctx_result', [m.local.get(this.ctxParam, i32)]);
-        return [this.call('opa_set_add', [result, this.get(s.value)], binaryen.none)];
+        const result = this.call('rt_ctx_result', [m.localGet(this.ctxParam)]);
+        return [this.call('opa_set_add', [result, this.get(s.value)], 'none')];
       }
       case 'ReturnLocal':
         return [m.return(this.get(s.source))];
@@ -298,7 +325,7 @@ class FunctionBuilder {
 
   private int64(value: number): Expr {
     const big = BigInt.asIntN(64, BigInt(Math.trunc(value)));
-    return this.call('opa_number_int', [(this.m.i64.const as unknown as (v: bigint) => Expr)(big)]);
+    return this.call('opa_number_int', [this.m.i64Const(big)]);
   }
 
   private callStmt(func: string, args: Expr[], argCount: number, result: number, where: Where | undefined): Expr[] {
@@ -318,10 +345,10 @@ class FunctionBuilder {
         if (builtin.params !== argCount) throw new CodegenError(`builtin ${func} takes ${builtin.params} argument(s), called with ${argCount}`, where);
         call = m.call(builtin.func, args, i32);
       } else {
-        call = m.call(builtin.import, [m.i32.const(builtin.id), m.i32.const(0), ...args], i32);
+        call = m.call(builtin.import, [m.i32Const(builtin.id), m.i32Const(0), ...args], i32);
       }
     }
-    return [...this.setLocation(where), this.set(result, call), this.failIf(m.i32.eqz(this.get(result)))];
+    return [...this.setLocation(where), this.set(result, call), this.failIf(m.i32Eqz(this.get(result)))];
   }
 
   /** `data.lib[x](1)`: compare the computed path with every function's path, call the match. */
@@ -329,7 +356,7 @@ class FunctionBuilder {
     const m = this.m;
     const pathLocals = s.path.map((op) => {
       const t = this.temp();
-      return { t, init: m.local.set(t, this.operand(op)) };
+      return { t, init: m.localSet(t, this.operand(op)) };
     });
     const candidates = this.ctx.policy.funcs.filter(
       (f) => f.path.length + 1 === s.path.length && (f.params.length === s.args.length || f.params.length === s.args.length + 2),
@@ -338,22 +365,22 @@ class FunctionBuilder {
     const tries: Expr[] = [];
     for (const f of candidates) {
       // Path segment 0 is `data`; segments 1.. are compared with the function's path.
-      let matches: Expr = m.i32.const(1);
+      let matches: Expr = m.i32Const(1);
       f.path.forEach((segment, i) => {
         const strIndex = this.internedString(segment);
-        const eq = this.call('opa_value_equal', [m.local.get(pathLocals[i + 1]!.t, i32), m.i32.const(this.ctx.layout.stringValue(strIndex))]);
-        matches = m.i32.and(matches, eq);
+        const eq = this.call('opa_value_equal', [m.localGet(pathLocals[i + 1]!.t), m.i32Const(this.ctx.layout.stringValue(strIndex))]);
+        matches = m.i32And(matches, eq);
       });
       const args = s.args.map((a) => this.get(a));
       const callArgs = f.params.length === s.args.length + 2 ? [this.get(INPUT), this.get(DATA), ...args] : args;
-      tries.push(m.if(matches, m.block(null, [this.set(s.result, m.call(funcName(f.name), callArgs, i32)), m.br(done)], binaryen.none)));
+      tries.push(m.if(matches, m.block(null, [this.set(s.result, m.call(funcName(f.name), callArgs, i32)), m.br(done)], 'none')));
     }
     return [
       ...pathLocals.map((p) => p.init),
-      this.set(s.result, m.i32.const(0)),
+      this.set(s.result, m.i32Const(0)),
       ...this.setLocation(s.where),
-      m.block(done, tries, binaryen.none),
-      this.failIf(m.i32.eqz(this.get(s.result))),
+      m.block(done, tries, 'none'),
+      this.failIf(m.i32Eqz(this.get(s.result))),
     ];
   }
 
@@ -367,20 +394,20 @@ class FunctionBuilder {
     const m = this.m;
     const saved = this.temp();
     const undefinedFlag = this.temp();
-    const out: Expr[] = [m.local.set(saved, this.get(s.local))];
+    const out: Expr[] = [m.localSet(saved, this.get(s.local))];
     if (s.path.length === 0) {
       out.push(this.set(s.local, this.operand(s.value)));
     } else {
       const path = this.temp();
-      out.push(m.local.set(path, this.call('opa_array_with_cap', [m.i32.const(s.path.length)])));
+      out.push(m.localSet(path, this.call('opa_array_with_cap', [m.i32Const(s.path.length)])));
       for (const index of s.path)
-        out.push(this.call('opa_array_append', [m.local.get(path, i32), m.i32.const(this.ctx.layout.stringValue(index))], binaryen.none));
-      out.push(this.set(s.local, this.call('rt_value_upsert', [this.get(s.local), m.local.get(path, i32), this.operand(s.value)])));
+        out.push(this.call('opa_array_append', [m.localGet(path), m.i32Const(this.ctx.layout.stringValue(index))], 'none'));
+      out.push(this.set(s.local, this.call('rt_value_upsert', [this.get(s.local), m.localGet(path), this.operand(s.value)])));
     }
-    out.push(m.local.set(undefinedFlag, m.i32.const(1)));
-    out.push(this.block(s.block, [m.local.set(undefinedFlag, m.i32.const(0))]));
-    out.push(this.set(s.local, m.local.get(saved, i32)));
-    out.push(this.failIf(m.local.get(undefinedFlag, i32)));
+    out.push(m.localSet(undefinedFlag, m.i32Const(1)));
+    out.push(this.block(s.block, [m.localSet(undefinedFlag, m.i32Const(0))]));
+    out.push(this.set(s.local, m.localGet(saved)));
+    out.push(this.failIf(m.localGet(undefinedFlag)));
     return out;
   }
 }
@@ -399,20 +426,19 @@ export function generateFunctions(ctx: CodegenContext): string[] {
     f.params.forEach((local, i) => b.bindParam(local, i));
     b.local(f.result);
     const body = [...b.blocks(f.blocks), m.return(b.get(f.result))];
-    const params = binaryen.createType(f.params.map(() => i32));
-    m.addFunction(funcName(f.name), params, i32, b.vars, m.block(null, body, binaryen.none));
+    m.addFunction(funcName(f.name), f.params.length, i32, b.vars, m.block(null, body, 'none'));
   }
 }
 
 function addPlan(ctx: CodegenContext, plan: Plan, name: string): void {
   const m = ctx.module;
   const b = new FunctionBuilder(ctx, 1, 0);
-  const ctxArg = (): Expr => m.local.get(0, i32);
+  const ctxArg = (): Expr => m.localGet(0);
   const body = [
     b.set(INPUT, m.call(ctx.rt('rt_ctx_input'), [ctxArg()], i32)),
     b.set(DATA, m.call(ctx.rt('rt_ctx_data'), [ctxArg()], i32)),
     ...b.blocks(plan.blocks),
   ];
-  m.addFunction(name, binaryen.createType([i32]), binaryen.none, b.vars, m.block(null, body, binaryen.none));
+  m.addFunction(name, 1, 'none', b.vars, m.block(null, body, 'none'));
 }
 

@@ -3,73 +3,12 @@
 // imports are replaced by them, the policy's static strings go into a data segment right after the
 // runtime's own static data, and only OPA's Wasm ABI stays exported. The result is one module the
 // official opa-wasm SDK loads. Same policy in → byte-identical wasm out.
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import binaryen from 'binaryen';
-import type { Block, Policy, Stmt, Where } from '../plan/ir.js';
-import { CodegenError, conflictMessage, generateFunctions, type BuiltinTarget, type StaticLayout } from './codegen.js';
+import type { Policy, Where } from '../plan/ir.js';
+import { CodegenError, generateFunctions, type BuiltinTarget, type Emitter, type Expr, type StaticLayout, type ValType } from './codegen.js';
+import { ABI_EXPORTS, align, allStmts, conflictTexts, layoutStatic, LinkError, mangleBuiltin, readRuntime, STATIC_LIMIT, type LinkOptions } from './link-shared.js';
 
-/** Exports that make up OPA's Wasm ABI (1.3); everything else the runtime exports is removed. */
-export const ABI_EXPORTS = new Set([
-  'opa_wasm_abi_version',
-  'opa_wasm_abi_minor_version',
-  'eval',
-  'builtins',
-  'entrypoints',
-  'opa_eval',
-  'opa_eval_ctx_new',
-  'opa_eval_ctx_set_input',
-  'opa_eval_ctx_set_data',
-  'opa_eval_ctx_set_entrypoint',
-  'opa_eval_ctx_get_result',
-  'opa_malloc',
-  'opa_free',
-  'opa_heap_ptr_get',
-  'opa_heap_ptr_set',
-  'opa_json_parse',
-  'opa_value_parse',
-  'opa_json_dump',
-  'opa_value_dump',
-  'opa_value_add_path',
-  'opa_value_remove_path',
-  'memory',
-]);
-
-/** Keep runtime + policy static data within the SDK's default 5 pages. */
-const STATIC_LIMIT = 5 * 65536;
-
-export interface LinkOptions {
-  /** Names of the builtins the host (SDK + govern's host builtins) can supply. */
-  hostBuiltins: ReadonlySet<string>;
-  /** OPA's strict builtin errors: runtime builtins abort instead of being undefined. */
-  strictBuiltinErrors?: boolean;
-  /** Run binaryen's optimiser over the generated functions. */
-  optimize?: boolean;
-}
-
-export class LinkError extends Error {
-  constructor(
-    message: string,
-    readonly where?: Where,
-  ) {
-    super(message);
-    this.name = 'LinkError';
-  }
-}
-
-let runtimeBytes: Uint8Array | undefined;
-
-/** The runtime module's bytes: next to this file in dist/, or in the repository's dist/ from src/. */
-export function readRuntime(): Uint8Array {
-  if (runtimeBytes) return runtimeBytes;
-  // GOVERN_RUNTIME_WASM points at another build of the runtime (e.g. the debug build).
-  const override = process.env.GOVERN_RUNTIME_WASM;
-  const candidates = override ? [override] : [fileURLToPath(new URL('../runtime/runtime.wasm', import.meta.url)), fileURLToPath(new URL('../../dist/runtime/runtime.wasm', import.meta.url))];
-  for (const path of candidates) {
-    if (existsSync(path)) return (runtimeBytes = new Uint8Array(readFileSync(path)));
-  }
-  throw new LinkError('runtime.wasm not found (run `npm run build` first)');
-}
+export { ABI_EXPORTS, LinkError, mangleBuiltin, readRuntime, type LinkOptions } from './link-shared.js';
 
 /** Reads and parses the runtime once, so the first compile in a process is not slower than the rest. */
 export function warmUpLinker(): void {
@@ -79,48 +18,6 @@ export function warmUpLinker(): void {
   } finally {
     m.dispose();
   }
-}
-
-/** Every statement of a block tree, depth first. */
-function* walkStmts(blocks: Block[]): Generator<Stmt> {
-  for (const block of blocks) {
-    for (const stmt of block.stmts) {
-      yield stmt;
-      switch (stmt.type) {
-        case 'Block':
-          yield* walkStmts(stmt.blocks);
-          break;
-        case 'Not':
-        case 'Scan':
-        case 'With':
-          yield* walkStmts([stmt.block]);
-          break;
-      }
-    }
-  }
-}
-
-/** Static texts the generated code needs: conflict messages naming their rule. */
-function conflictTexts(policy: Policy): string[] {
-  const out: string[] = [];
-  for (const f of policy.funcs)
-    for (const s of walkStmts(f.blocks)) {
-      if (s.type !== 'AssignVarOnce') continue;
-      const text = conflictMessage(policy.static.files, f.path, s);
-      if (text) out.push(text);
-    }
-  return out;
-}
-
-function allStmts(policy: Policy): Stmt[] {
-  const out: Stmt[] = [];
-  for (const f of policy.funcs) out.push(...walkStmts(f.blocks));
-  for (const p of policy.plans) out.push(...walkStmts(p.blocks));
-  return out;
-}
-
-export function mangleBuiltin(name: string): string {
-  return `rt_builtin_${name.replace(/\./g, '_')}`;
 }
 
 const encoder = new TextEncoder();
@@ -162,37 +59,6 @@ function readSymbols(m: binaryen.Module): Symbols {
     else if (info.kind === binaryen.ExternalGlobal) globals.set(info.name, info.value);
   }
   return { funcs, globals, exportNames };
-}
-
-/** Lays out the static strings (value headers, then bytes) and location texts from `base`. */
-function layoutStatic(strings: string[], locations: string[], base: number): { layout: Map<string, number>; bytes: Uint8Array; values: number[]; texts: { ptr: number; len: number }[] } {
-  const encoded = strings.map((s) => encoder.encode(s));
-  const values: number[] = [];
-  const texts: { ptr: number; len: number }[] = [];
-  let size = strings.length * 16;
-  for (const e of encoded) size += e.length;
-  const locEncoded = locations.map((l) => encoder.encode(l + '\0'));
-  for (const e of locEncoded) size += e.length;
-  const bytes = new Uint8Array(size);
-  const view = new DataView(bytes.buffer);
-  let dataAt = strings.length * 16;
-  encoded.forEach((e, i) => {
-    const header = i * 16;
-    values.push(base + header);
-    texts.push({ ptr: base + dataAt, len: e.length });
-    bytes[header] = 4;
-    view.setUint32(header + 4, e.length, true);
-    view.setUint32(header + 8, base + dataAt, true);
-    bytes.set(e, dataAt);
-    dataAt += e.length;
-  });
-  const layout = new Map<string, number>();
-  locEncoded.forEach((e, i) => {
-    layout.set(locations[i]!, base + dataAt);
-    bytes.set(e, dataAt);
-    dataAt += e.length;
-  });
-  return { layout, bytes, values, texts };
 }
 
 let runtimeMemoryName: string | undefined;
@@ -259,6 +125,33 @@ function setGlobalInit(m: binaryen.Module, name: string, value: number): void {
   const info = binaryen.getGlobalInfo(m.getGlobal(name));
   m.removeGlobal(name);
   m.addGlobal(name, info.type, info.mutable, m.i32.const(value));
+}
+
+/** The code generator's Emitter over a binaryen module. */
+function binaryenEmitter(m: binaryen.Module): Emitter {
+  const type = (t: ValType): number => (t === 'i32' ? binaryen.i32 : binaryen.none);
+  const e = (x: Expr): number => x as number;
+  return {
+    block: (label, body, t) => m.block(label, body.map(e), type(t)),
+    loop: (label, body) => m.loop(label, e(body)),
+    if: (condition, ifTrue) => m.if(e(condition), e(ifTrue)),
+    br: (label, condition) => m.br(label, condition === undefined ? undefined : e(condition)),
+    call: (func, args, result) => m.call(func, args.map(e), type(result)),
+    return: (value) => m.return(e(value)),
+    localGet: (index) => m.local.get(index, binaryen.i32),
+    localSet: (index, value) => m.local.set(index, e(value)),
+    globalSet: (global, value) => m.global.set(global, e(value)),
+    i32Const: (value) => m.i32.const(value),
+    i32Eq: (a, b) => m.i32.eq(e(a), e(b)),
+    i32Ne: (a, b) => m.i32.ne(e(a), e(b)),
+    i32And: (a, b) => m.i32.and(e(a), e(b)),
+    i32LtS: (a, b) => m.i32.lt_s(e(a), e(b)),
+    i32Eqz: (a) => m.i32.eqz(e(a)),
+    i64Const: (value) => (m.i64.const as unknown as (v: bigint) => number)(value),
+    i64ExtendI32S: (a) => m.i64.extend_s(e(a)),
+    addFunction: (name, params, result, vars, body) =>
+      void m.addFunction(name, binaryen.createType(new Array(params).fill(binaryen.i32)), type(result), new Array(vars).fill(binaryen.i32), e(body)),
+  };
 }
 
 /** Links `policy` into the runtime and returns the finished module's bytes. */
@@ -361,7 +254,7 @@ function linkInto(m: binaryen.Module, policy: Policy, options: LinkOptions): Uin
   }
   if (!abortImport) throw new LinkError('the runtime does not import env.opa_abort');
 
-  const planFuncs = generateFunctions({ module: m, policy, layout, rt, rtGlobal, builtins, abortImport });
+  const planFuncs = generateFunctions({ module: binaryenEmitter(m), policy, layout, rt, rtGlobal, builtins, abortImport });
 
   // Replace the runtime's `policy.*` imports with generated functions of the same internal name.
   const imports = new Map<string, string>();
@@ -405,8 +298,4 @@ function linkInto(m: binaryen.Module, policy: Policy, options: LinkOptions): Uin
   }
   if (!m.validate()) throw new LinkError('internal error: the linked module does not validate');
   return m.emitBinary();
-}
-
-function align(n: number, to: number): number {
-  return Math.ceil(n / to) * to;
 }

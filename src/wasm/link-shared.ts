@@ -1,0 +1,147 @@
+// The parts of linking that do not depend on how the module is written (binaryen in link.ts, our
+// own byte writer in emit.ts): the ABI's export list, the runtime's bytes, the static data layout.
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Block, Policy, Stmt, Where } from '../plan/ir.js';
+import { conflictMessage } from './codegen.js';
+
+/** Exports that make up OPA's Wasm ABI (1.3); everything else the runtime exports is removed. */
+export const ABI_EXPORTS = new Set([
+  'opa_wasm_abi_version',
+  'opa_wasm_abi_minor_version',
+  'eval',
+  'builtins',
+  'entrypoints',
+  'opa_eval',
+  'opa_eval_ctx_new',
+  'opa_eval_ctx_set_input',
+  'opa_eval_ctx_set_data',
+  'opa_eval_ctx_set_entrypoint',
+  'opa_eval_ctx_get_result',
+  'opa_malloc',
+  'opa_free',
+  'opa_heap_ptr_get',
+  'opa_heap_ptr_set',
+  'opa_json_parse',
+  'opa_value_parse',
+  'opa_json_dump',
+  'opa_value_dump',
+  'opa_value_add_path',
+  'opa_value_remove_path',
+  'memory',
+]);
+
+/** Keep runtime + policy static data within the SDK's default 5 pages. */
+export const STATIC_LIMIT = 5 * 65536;
+
+export interface LinkOptions {
+  /** Names of the builtins the host (SDK + govern's host builtins) can supply. */
+  hostBuiltins: ReadonlySet<string>;
+  /** OPA's strict builtin errors: runtime builtins abort instead of being undefined. */
+  strictBuiltinErrors?: boolean;
+  /** Run binaryen's optimiser over the generated functions. */
+  optimize?: boolean;
+}
+
+export class LinkError extends Error {
+  constructor(
+    message: string,
+    readonly where?: Where,
+  ) {
+    super(message);
+    this.name = 'LinkError';
+  }
+}
+
+let runtimeBytes: Uint8Array | undefined;
+
+/** The runtime module's bytes: next to this file in dist/, or in the repository's dist/ from src/. */
+export function readRuntime(): Uint8Array {
+  if (runtimeBytes) return runtimeBytes;
+  // GOVERN_RUNTIME_WASM points at another build of the runtime (e.g. the debug build).
+  const override = process.env.GOVERN_RUNTIME_WASM;
+  const candidates = override ? [override] : [fileURLToPath(new URL('../runtime/runtime.wasm', import.meta.url)), fileURLToPath(new URL('../../dist/runtime/runtime.wasm', import.meta.url))];
+  for (const path of candidates) {
+    if (existsSync(path)) return (runtimeBytes = new Uint8Array(readFileSync(path)));
+  }
+  throw new LinkError('runtime.wasm not found (run `npm run build` first)');
+}
+
+/** Every statement of a block tree, depth first. */
+export function* walkStmts(blocks: Block[]): Generator<Stmt> {
+  for (const block of blocks) {
+    for (const stmt of block.stmts) {
+      yield stmt;
+      switch (stmt.type) {
+        case 'Block':
+          yield* walkStmts(stmt.blocks);
+          break;
+        case 'Not':
+        case 'Scan':
+        case 'With':
+          yield* walkStmts([stmt.block]);
+          break;
+      }
+    }
+  }
+}
+
+/** Static texts the generated code needs: conflict messages naming their rule. */
+export function conflictTexts(policy: Policy): string[] {
+  const out: string[] = [];
+  for (const f of policy.funcs)
+    for (const s of walkStmts(f.blocks)) {
+      if (s.type !== 'AssignVarOnce') continue;
+      const text = conflictMessage(policy.static.files, f.path, s);
+      if (text) out.push(text);
+    }
+  return out;
+}
+
+export function allStmts(policy: Policy): Stmt[] {
+  const out: Stmt[] = [];
+  for (const f of policy.funcs) out.push(...walkStmts(f.blocks));
+  for (const p of policy.plans) out.push(...walkStmts(p.blocks));
+  return out;
+}
+
+export function mangleBuiltin(name: string): string {
+  return `rt_builtin_${name.replace(/\./g, '_')}`;
+}
+
+const encoder = new TextEncoder();
+
+/** Lays out the static strings (value headers, then bytes) and location texts from `base`. */
+export function layoutStatic(strings: string[], locations: string[], base: number): { layout: Map<string, number>; bytes: Uint8Array; values: number[]; texts: { ptr: number; len: number }[] } {
+  const encoded = strings.map((s) => encoder.encode(s));
+  const values: number[] = [];
+  const texts: { ptr: number; len: number }[] = [];
+  let size = strings.length * 16;
+  for (const e of encoded) size += e.length;
+  const locEncoded = locations.map((l) => encoder.encode(l + '\0'));
+  for (const e of locEncoded) size += e.length;
+  const bytes = new Uint8Array(size);
+  const view = new DataView(bytes.buffer);
+  let dataAt = strings.length * 16;
+  encoded.forEach((e, i) => {
+    const header = i * 16;
+    values.push(base + header);
+    texts.push({ ptr: base + dataAt, len: e.length });
+    bytes[header] = 4;
+    view.setUint32(header + 4, e.length, true);
+    view.setUint32(header + 8, base + dataAt, true);
+    bytes.set(e, dataAt);
+    dataAt += e.length;
+  });
+  const layout = new Map<string, number>();
+  locEncoded.forEach((e, i) => {
+    layout.set(locations[i]!, base + dataAt);
+    bytes.set(e, dataAt);
+    dataAt += e.length;
+  });
+  return { layout, bytes, values, texts };
+}
+
+export function align(n: number, to: number): number {
+  return Math.ceil(n / to) * to;
+}
