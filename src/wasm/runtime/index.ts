@@ -5,7 +5,7 @@ import { dumpJSON, dumpRego, parseJSON } from "./json";
 import { numFromF64, parseNumber } from "./numbers";
 import {
   FALSE_V, NULL_V, TRUE_V, T_ARR, T_OBJ, T_SET, T_STR, arrGet, arrLen, arrayPush, boolValue, newArray, newInt,
-  newString, newTable, objGet, objGetStr, objInsertOnce, setAdd, shallowCopy, sortedView, tag, tblCount, tblPut,
+  newString, newTable, objGet, objGetStr, bytesEqual, strData, strLen, objInsertOnce, setAdd, shallowCopy, sortedView, tag, tblCount, tblPut,
   tblRemove, valueCompare, valueEqual, valueGet, valueHash, valueLength, numIndex,
 } from "./value";
 
@@ -99,7 +99,16 @@ export function opa_value_get(v: usize, k: usize): usize {
 export function opa_value_length(v: usize): i32 { return valueLength(v); }
 export function opa_value_type(v: usize): i32 { return v == 0 ? 0 : <i32>tag(v); }
 export function opa_value_compare(a: usize, b: usize): i32 { return valueCompare(a, b); }
-export function opa_value_equal(a: usize, b: usize): i32 { return a != 0 && b != 0 && valueEqual(a, b) ? 1 : 0; }
+export function opa_value_equal(a: usize, b: usize): i32 {
+  if (a == 0 || b == 0) return 0;
+  if (a == b) return 1;
+  // Strings (most comparisons in policies) inline.
+  if (tag(a) == T_STR && tag(b) == T_STR) {
+    const n = strLen(a);
+    return n == strLen(b) && bytesEqual(strData(a), strData(b), n) ? 1 : 0;
+  }
+  return valueEqual(a, b) ? 1 : 0;
+}
 export function rt_value_hash(v: usize): u32 { return valueHash(v); }
 export function rt_is_array(v: usize): i32 { return v != 0 && tag(v) == T_ARR ? 1 : 0; }
 export function rt_is_object(v: usize): i32 { return v != 0 && tag(v) == T_OBJ ? 1 : 0; }

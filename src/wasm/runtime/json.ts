@@ -29,11 +29,14 @@ const MAX_DEPTH: i32 = 4096;
 }
 
 function skipWsLoop(): void {
-  while (pos < end) {
-    const c = load<u8>(pos);
-    if (c == 0x20 || c == 0x0a || c == 0x0d || c == 0x09) pos++;
+  const e = end;
+  let p = pos;
+  while (p < e) {
+    const c = load<u8>(p);
+    if (c == 0x20 || c == 0x0a || c == 0x0d || c == 0x09) p++;
     else break;
   }
+  pos = p;
 }
 
 function fail(): usize { failed = true; return 0; }
@@ -85,20 +88,22 @@ export function utf8Encode(dst: usize, cp: u32): usize {
 }
 
 function parseString(): usize {
-  pos++; // opening quote
-  const start = pos;
-  // Fast path: no escapes, the value points into the source text.
-  while (pos < end) {
-    const c = load<u8>(pos);
+  const start = pos + 1; // after the opening quote
+  // Fast path: no escapes, the value points into the source text. The scan runs on a local
+  // (a global read and written per byte is much slower).
+  const e = end;
+  let p = start;
+  while (p < e) {
+    const c = load<u8>(p);
     if (c == 0x22) {
-      const v = newString(start, pos - start);
-      pos++;
-      return v;
+      pos = p + 1;
+      return newString(start, p - start);
     }
     if (c == 0x5c) break;
-    if (c < 0x20) return fail();
-    pos++;
+    if (c < 0x20) { pos = p; return fail(); }
+    p++;
   }
+  pos = p;
   if (pos >= end) return fail();
   // Slow path: decode escapes into a copy (never longer than the source).
   let scan = pos;
@@ -150,12 +155,15 @@ function parseString(): usize {
 
 function parseNumberToken(): usize {
   const start = pos;
-  while (pos < end) {
-    const c = load<u8>(pos);
-    if ((c >= 0x30 && c <= 0x39) || c == 0x2d || c == 0x2b || c == 0x2e || c == 0x65 || c == 0x45) pos++;
+  const e = end;
+  let p = start;
+  while (p < e) {
+    const c = load<u8>(p);
+    if ((c >= 0x30 && c <= 0x39) || c == 0x2d || c == 0x2b || c == 0x2e || c == 0x65 || c == 0x45) p++;
     else break;
   }
-  const v = parseNumber(start, pos - start);
+  pos = p;
+  const v = parseNumber(start, p - start);
   if (v == 0) return fail();
   return v;
 }
