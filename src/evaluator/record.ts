@@ -47,9 +47,15 @@ export function recordDigest(record: DecisionRecord): string {
 export function formatTimeNs(ns: bigint): string {
   const seconds = ns / 1_000_000_000n;
   const fraction = ns % 1_000_000_000n;
-  const base = new Date(Number(seconds) * 1000).toISOString().slice(0, 19);
-  return `${base}.${fraction.toString().padStart(9, '0')}Z`;
+  // Decisions come many per second: the date part is formatted once per second.
+  if (seconds !== lastSeconds) {
+    lastBase = new Date(Number(seconds) * 1000).toISOString().slice(0, 19);
+    lastSeconds = seconds;
+  }
+  return `${lastBase}.${fraction.toString().padStart(9, '0')}Z`;
 }
+let lastSeconds: bigint | undefined;
+let lastBase = '';
 
 /** Parses RFC 3339 (with up to 9 fractional digits) or an integer of ns. */
 export function parseTimeNs(text: string): bigint | undefined {
