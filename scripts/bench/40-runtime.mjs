@@ -118,3 +118,62 @@ const parseWasm = measure('runtime opa_json_parse + opa_json_dump of the same', 
   x.opa_json_dump(x.opa_json_parse(p, bigText.length));
 }, 2000);
 console.log(`ratio parse+dump/JS: ${(parseWasm / parseBase).toFixed(2)}x`);
+
+// Where an evaluation of the compiled RBAC policy of 30-compiler.mjs goes: the SDK's evaluate()
+// against opa_eval called directly (same input text already in memory), its input parse alone and
+// an evaluation with no input (fixed cost: context, result set, dump), each as a ratio to
+// JSON.parse(JSON.stringify(input)), interleaved in rounds so machine load hits all alike.
+const { loadPolicy } = await import('@open-policy-agent/opa-wasm');
+const { compilePolicy } = await import('../../dist/wasm/compile.js');
+const RBAC = `package rbac
+
+default allow := false
+
+allow if {
+	some role in data.user_roles[input.user]
+	some grant in data.role_grants[role]
+	grant.action == input.action
+	grant.resource == input.resource
+}
+`;
+const rbacUsers = {};
+const rbacGrants = {};
+for (let r = 0; r < 20; r++) rbacGrants[`role${r}`] = Array.from({ length: 10 }, (_, g) => ({ action: g % 2 ? 'read' : 'write', resource: `res${r}-${g}` }));
+for (let u = 0; u < 200; u++) rbacUsers[`user${u}`] = [`role${u % 20}`, `role${(u * 7) % 20}`];
+const rbacInput = { user: 'user42', action: 'read', resource: 'res2-9', context: { ip: '10.0.0.1', time: '2026-01-01T00:00:00Z', tags: ['a', 'b', 'c'] } };
+const rbac = compilePolicy([{ file: 'rbac.rego', text: RBAC }], { entrypoints: ['rbac/allow'] });
+if (!rbac.wasm) {
+  console.log(`rbac breakdown: compile failed: ${rbac.errors.map((e) => e.message).join('; ')}`);
+} else {
+  const policy = await loadPolicy(rbac.wasm);
+  policy.setData({ user_roles: rbacUsers, role_grants: rbacGrants });
+  const px = policy.wasmInstance.exports;
+  const text = encoder.encode(JSON.stringify(rbacInput));
+  const at = policy.dataHeapPtr + 4096;
+  if (at + text.length + 65536 > policy.mem.buffer.byteLength) policy.mem.grow(2);
+  new Uint8Array(policy.mem.buffer).set(text, at);
+  const heap = at + text.length + 64;
+  const parts = {
+    'JSON.parse(JSON.stringify(input))': () => JSON.parse(JSON.stringify(rbacInput)),
+    'SDK evaluate()': () => policy.evaluate(rbacInput, 'rbac/allow'),
+    'opa_eval direct (parse + policy + dump)': () => px.opa_eval(0, 0, policy.dataAddr, at, text.length, heap, 0),
+    '  of which input parse (opa_json_parse)': () => { px.opa_heap_ptr_set(heap); px.opa_json_parse(at, text.length); },
+    '  of which fixed cost (opa_eval, no input)': () => px.opa_eval(0, 0, policy.dataAddr, 0, 0, heap, 0),
+  };
+  const samples = Object.fromEntries(Object.keys(parts).map((k) => [k, []]));
+  for (const fn of Object.values(parts)) for (let i = 0; i < 20000; i++) fn();
+  for (let round = 0; round < 15; round++) {
+    for (const [label, fn] of Object.entries(parts)) {
+      const t = process.hrtime.bigint();
+      for (let i = 0; i < 10000; i++) fn();
+      samples[label].push(Number(process.hrtime.bigint() - t) / 10000);
+    }
+  }
+  const median = (a) => a.sort((p, q) => p - q)[a.length >> 1];
+  const floor = median(samples['JSON.parse(JSON.stringify(input))']);
+  for (const [label, s] of Object.entries(samples)) {
+    const m = median(s);
+    console.log(`rbac breakdown: ${label.padEnd(44)} median ${(m / 1000).toFixed(2)} µs  ${(m / floor).toFixed(2)}x`);
+  }
+  console.log('rbac breakdown: SDK evaluate() minus opa_eval is the SDK\'s own JS work (stringify, TextEncoder/Decoder, JSON.parse of the result)');
+}
