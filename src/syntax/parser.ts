@@ -1498,11 +1498,20 @@ interface ParsedHead {
 }
 
 /** A head for an `else` link or a chained body: its own copy, so no two rules share nodes. */
+/** Deep copy of plain AST data (objects, arrays, primitives): much cheaper than structuredClone. */
+function cloneTree<T>(value: T): T {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map(cloneTree) as T;
+  const copy: Record<string, unknown> = {};
+  for (const key in value) copy[key] = cloneTree((value as Record<string, unknown>)[key]);
+  return copy as T;
+}
+
 function cloneHead(head: RuleHead, location: Location): RuleHead {
-  const copy: RuleHead = { ref: structuredClone(head.ref), assign: head.assign, location };
-  if (head.args) copy.args = structuredClone(head.args);
-  if (head.key) copy.key = structuredClone(head.key);
-  if (head.value) copy.value = structuredClone(head.value);
+  const copy: RuleHead = { ref: cloneTree(head.ref), assign: head.assign, location };
+  if (head.args) copy.args = cloneTree(head.args);
+  if (head.key) copy.key = cloneTree(head.key);
+  if (head.value) copy.value = cloneTree(head.value);
   return copy;
 }
 
