@@ -329,6 +329,21 @@ function copyInstructions(bytes: Uint8Array, start: number, end: number, out: By
         } else throw new Unsupported(`the runtime uses an instruction the fast linker does not know (0xfc ${sub})`);
         break;
       }
+      case 0xfd: {
+        // SIMD: memory accesses carry a memarg, lane operations a lane byte, const/shuffle 16 bytes
+        const sub = r.u32();
+        if (sub <= 11 || sub === 92 || sub === 93) {
+          r.skipLeb();
+          r.skipLeb();
+        } else if (sub === 12 || sub === 13) r.at += 16;
+        else if (sub >= 21 && sub <= 34) r.at += 1;
+        else if (sub >= 84 && sub <= 91) {
+          r.skipLeb();
+          r.skipLeb();
+          r.at += 1;
+        }
+        break;
+      }
       default:
         if (op >= 0x28 && op <= 0x3e) {
           r.skipLeb();
