@@ -169,7 +169,7 @@ test_constant_clock if count(stamps) == 1
   }, 30_000);
 });
 
-describe('an allow evaluated and signed in one worker exchange', () => {
+describe('an allow signed by the evaluation worker', () => {
   it.each(['EdDSA', 'ES256'] as const)('binds the record and verifies with plain jose (%s)', async (alg) => {
     const f = await fixture();
     const keys = await generateKeys(alg);

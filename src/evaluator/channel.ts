@@ -6,27 +6,28 @@
 export const HEADER_BYTES = 32;
 
 export const STATE = 0; // Int32 index
-export const LENGTH = 1; // Int32 index: request: input bytes; answer: bytes in the data region
+export const LENGTH = 1; // Int32 index: bytes in the data region
 export const STATUS = 2; // Int32 index: EvalStatus of the answer
-export const TEMPLATE_LENGTH = 3; // Int32 index: bytes of the allow template after the input (0: evaluate only)
+export const KIND = 3; // Int32 index: RequestKind of the request
 export const NOW_INDEX = 2; // BigInt64 index (byte offset 16): the request's clock, ns
 
 export const IDLE = 0;
 export const REQUEST = 1;
 export const DONE = 2;
 
-// A request is the input JSON, followed by the allow template (decision.ts, JSON) when the governor
-// signs. The answer is the result set JSON; after an allow with a template, a newline, the record's
-// canonical JSON, a newline and the signed artifact (JSON text holds no raw newline). One exchange,
-// so one thread wake-up each way, per decision.
+export const enum RequestKind {
+  /** Evaluate the entrypoint on the input bytes (JSON). */
+  EVAL = 0,
+  /** Sign the bytes (a JWS signing input) with the governor's key; answer: base64url signature. */
+  SIGN = 1,
+}
+
 export const enum EvalStatus {
   OK = 0,
   TRAP = 1,
   MEMORY = 2,
   ERROR = 3,
   TOO_LARGE = 4,
-  /** Evaluated and allowed, but the artifact could not be signed: result set JSON, newline, message. */
-  SIGN_FAILED = 5,
 }
 
 export interface WorkerConfig {

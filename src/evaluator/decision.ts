@@ -1,8 +1,5 @@
-// Reading the policy's answer, and turning an allow into its record and signed artifact. Shared by
-// the governor (main thread) and its evaluation workers: a worker evaluates and, on allow, signs in
-// the same exchange (one thread wake-up per decision), so both sides must read answers alike.
-// Kept free of heavy imports: every worker loads it.
-import { canonicalize, sha256Hex, type JsonValue } from './canonical.js';
+// Reading the policy's answer, and turning an allow into its record and artifact claims.
+import type { JsonValue } from './canonical.js';
 import { ARTIFACT_TYPE, type ArtifactClaims } from './issue.js';
 import type { DecisionRecord } from './record.js';
 import { REASONS, type ReasonCode } from './reasons.js';
@@ -40,7 +37,7 @@ export function interpretResultSet(resultSet: unknown): Interpretation {
 }
 
 
-/** Everything an allow needs that is known before evaluating; the worker adds the policy's answer. */
+/** Everything an allow needs that is known before evaluating; the policy's answer completes it. */
 export interface AllowTemplate {
   /** The decision record without its verdict (decision, allow, reasons, result). */
   record: Omit<DecisionRecord, 'decision' | 'allow' | 'reasons' | 'result'>;
@@ -59,18 +56,7 @@ export function artifactHeader(alg: string, kid: string | undefined): string {
   return Buffer.from(JSON.stringify(header)).toString('base64url');
 }
 
-/**
- * The record and the signed artifact of an allow. `sign` gets the JWS signing input and returns the
- * base64url signature. Returns the record's canonical JSON and the compact JWS.
- */
-export function issueAllow(template: AllowTemplate, verdict: Interpretation, sign: (signingInput: string) => string): { recordJson: string; artifact: string } {
-  const recordJson = canonicalize(allowRecord(template, verdict));
-  const claims = allowClaims(template, verdict, sha256Hex(recordJson));
-  const signingInput = `${template.header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
-  return { recordJson, artifact: `${signingInput}.${sign(signingInput)}` };
-}
-
-/** The decision record of an allow (the governor rebuilds the worker's object from the same parts). */
+/** The decision record of an allow. */
 export function allowRecord(template: AllowTemplate, verdict: Interpretation): DecisionRecord {
   const record: DecisionRecord = { ...template.record, decision: 'allow', allow: true, reasons: [REASONS.ALLOWED] };
   if (verdict.result !== undefined) record.result = verdict.result;

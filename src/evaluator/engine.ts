@@ -5,11 +5,10 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { DONE, EvalStatus, HEADER_BYTES, IDLE, LENGTH, NOW_INDEX, REQUEST, STATE, STATUS, TEMPLATE_LENGTH, type WorkerConfig, type WorkerHello } from './channel.js';
+import { DONE, EvalStatus, HEADER_BYTES, IDLE, KIND, LENGTH, NOW_INDEX, REQUEST, RequestKind, STATE, STATUS, type WorkerConfig, type WorkerHello } from './channel.js';
 
 export type EvalOutcome =
-  /** `signed`: the allow's record and artifact, when an allow template was given and the policy allowed; `signError` when signing failed. */
-  | { kind: 'result'; resultSet: unknown; signed?: { recordJson: string; artifact: string }; signError?: string }
+  | { kind: 'result'; resultSet: unknown }
   | { kind: 'timeout' }
   | { kind: 'memory'; message: string }
   | { kind: 'trap'; message: string }
@@ -65,6 +64,8 @@ interface Slot {
 
 type Exchange = { kind: 'answer'; status: EvalStatus; text: string } | { kind: 'timeout' } | { kind: 'unavailable'; message: string };
 
+/** Generous: a signature takes well under a millisecond; this only guards against a wedged worker. */
+const SIGN_TIMEOUT_MS = 5000;
 
 export class PolicyEngine {
   private readonly slots: Slot[] = [];
@@ -171,17 +172,17 @@ export class PolicyEngine {
   }
 
   /** Runs one request on an idle worker; the worker is replaced after a timeout or failure. */
-  private async run(input: string, template: string | undefined, nowNs: bigint, timeoutMs: number): Promise<Exchange> {
+  private async run(kind: RequestKind, bytes: Uint8Array, nowNs: bigint, timeoutMs: number): Promise<Exchange> {
     if (this.closed) return { kind: 'unavailable', message: 'the governor is closed' };
     this.inFlight++;
     try {
-      return await this.runOnSlot(input, template, nowNs, timeoutMs);
+      return await this.runOnSlot(kind, bytes, nowNs, timeoutMs);
     } finally {
       if (--this.inFlight === 0 && this.drained) this.drained();
     }
   }
 
-  private async runOnSlot(input: string, template: string | undefined, nowNs: bigint, timeoutMs: number): Promise<Exchange> {
+  private async runOnSlot(kind: RequestKind, bytes: Uint8Array, nowNs: bigint, timeoutMs: number): Promise<Exchange> {
     const acquired = await this.acquire();
     if (!acquired || this.closed) {
       if (acquired) this.release(acquired);
@@ -200,18 +201,16 @@ export class PolicyEngine {
         return { kind: 'unavailable', message: (err as Error).message };
       }
     }
-    // Encoded straight into the shared region (no intermediate copy); too large = not all of it fit.
-    const wroteInput = this.encoder.encodeInto(input, slot.region);
-    const wroteTemplate = template === undefined ? { read: 0, written: 0 } : this.encoder.encodeInto(template, slot.region.subarray(wroteInput.written));
-    if (wroteInput.read < input.length || (template !== undefined && wroteTemplate.read < template.length)) {
+    if (bytes.length > slot.region.length) {
       this.release(slot);
       return { kind: 'unavailable', message: `the input is larger than ${slot.region.length} bytes` };
     }
     slot.worker.ref();
     let replaceAfter = false;
     try {
-      slot.ctrl[LENGTH] = wroteInput.written;
-      slot.ctrl[TEMPLATE_LENGTH] = wroteTemplate.written;
+      slot.region.set(bytes, 0);
+      slot.ctrl[LENGTH] = bytes.length;
+      slot.ctrl[KIND] = kind;
       slot.clock[NOW_INDEX] = nowNs;
       Atomics.store(slot.ctrl, STATE, REQUEST);
       Atomics.notify(slot.ctrl, STATE);
@@ -225,7 +224,7 @@ export class PolicyEngine {
       const text = this.decoder.decode(slot.region.subarray(0, slot.ctrl[LENGTH]));
       Atomics.store(slot.ctrl, STATE, IDLE);
       // After a trap or an error the instance may be half-updated (or the worker is gone): never reuse it.
-      replaceAfter = status !== EvalStatus.OK && status !== EvalStatus.SIGN_FAILED;
+      replaceAfter = status !== EvalStatus.OK;
       return { kind: 'answer', status, text };
     } finally {
       slot.worker.unref();
@@ -233,30 +232,14 @@ export class PolicyEngine {
     }
   }
 
-  /**
-   * Evaluates the policy's entrypoint on `input` (JSON text) with the request clock `nowNs`. With an
-   * allow template (decision.ts, as JSON) the worker also builds and signs the artifact when the
-   * policy allows, in the same exchange.
-   */
-  async evaluate(input: string, nowNs: bigint, allowTemplate?: string): Promise<EvalOutcome> {
-    const answer = await this.run(input, allowTemplate, nowNs, this.options.timeoutMs);
+  /** Evaluates the policy's entrypoint on `input` (JSON text) with the request clock `nowNs`. */
+  async evaluate(input: string, nowNs: bigint): Promise<EvalOutcome> {
+    const answer = await this.run(RequestKind.EVAL, this.encoder.encode(input), nowNs, this.options.timeoutMs);
     if (answer.kind === 'timeout') return { kind: 'timeout' };
     if (answer.kind === 'unavailable') return { kind: 'error', message: answer.message };
     switch (answer.status) {
-      case EvalStatus.OK: {
-        const first = answer.text.indexOf('\n');
-        if (first < 0) return { kind: 'result', resultSet: JSON.parse(answer.text) };
-        const second = answer.text.indexOf('\n', first + 1);
-        return {
-          kind: 'result',
-          resultSet: JSON.parse(answer.text.slice(0, first)),
-          signed: { recordJson: answer.text.slice(first + 1, second), artifact: answer.text.slice(second + 1) },
-        };
-      }
-      case EvalStatus.SIGN_FAILED: {
-        const first = answer.text.indexOf('\n');
-        return { kind: 'result', resultSet: JSON.parse(answer.text.slice(0, first)), signError: answer.text.slice(first + 1) };
-      }
+      case EvalStatus.OK:
+        return { kind: 'result', resultSet: JSON.parse(answer.text) };
       case EvalStatus.MEMORY:
         return { kind: 'memory', message: answer.text };
       case EvalStatus.TRAP:
@@ -266,13 +249,20 @@ export class PolicyEngine {
     }
   }
 
+  /** Signs a JWS signing input in a worker; resolves the base64url signature (or throws). */
+  async sign(signingInput: string): Promise<string> {
+    const answer = await this.run(RequestKind.SIGN, this.encoder.encode(signingInput), 0n, SIGN_TIMEOUT_MS);
+    if (answer.kind === 'answer' && answer.status === EvalStatus.OK) return answer.text;
+    throw new Error(answer.kind === 'answer' ? answer.text : answer.kind === 'timeout' ? 'signing timed out' : answer.message);
+  }
+
   /**
    * Stops the workers. With `drain`, requests already running finish first (a hot reload must not
    * turn in-flight decisions into timeouts); requests still queued are answered "closed".
    */
   async close(drain = false): Promise<void> {
     if (drain && this.inFlight > 0 && !this.closed) {
-      const limit = this.options.timeoutMs * 2 + 1000;
+      const limit = this.options.timeoutMs + SIGN_TIMEOUT_MS;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, limit);
         this.drained = () => {

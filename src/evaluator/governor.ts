@@ -312,7 +312,7 @@ export async function createGovernor(options: GovernorOptions): Promise<Governor
     about.input_sha256 = sha256Hex(inputJson);
     if (!state.ok) return deny(state.reason, state.detail, about);
 
-    // What an allow needs besides the policy's answer, so the worker can sign in the same exchange.
+    // What an allow needs besides the policy's answer (decision.ts builds the record and claims).
     let template: AllowTemplate | undefined;
     if (signingKey) {
       const record = { ...base, ...about, input_sha256: about.input_sha256 } as AllowTemplate['record'];
@@ -334,7 +334,7 @@ export async function createGovernor(options: GovernorOptions): Promise<Governor
       template = { record, claims, defaultScope: [request.action], header: artifactHeaderText };
     }
 
-    const outcome = await state.engine.evaluate(inputJson, nowNs, template && JSON.stringify(template));
+    const outcome = await state.engine.evaluate(inputJson, nowNs);
     if (outcome.kind !== 'result') {
       const { reason, detail } = outcomeDenial(outcome, timeoutMs, memoryLimitBytes);
       return deny(reason, detail, about);
@@ -342,15 +342,18 @@ export async function createGovernor(options: GovernorOptions): Promise<Governor
     const verdict = interpretResultSet(outcome.resultSet);
     const withResult = verdict.result === undefined ? about : { ...about, result: verdict.result };
     if (!verdict.allow) return deny(verdict.reason, verdict.detail ?? 'denied', withResult);
-    if (!signingKey) return deny(REASONS.SIGNING_KEY_MISSING, 'the policy allowed, but no signing key is configured to issue the artifact', withResult);
-    if (!outcome.signed) {
-      return deny(REASONS.SIGNING_FAILED, `the artifact could not be signed: ${outcome.signError ?? 'the worker returned no artifact'}`, withResult);
+    if (!signingKey || !template) return deny(REASONS.SIGNING_KEY_MISSING, 'the policy allowed, but no signing key is configured to issue the artifact', withResult);
+    const record = allowRecord(template, verdict);
+    const recordText = recordJson(record);
+    const claims = allowClaims(template, verdict, sha256Hex(recordText));
+    const signingInput = `${template.header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+    let signature: string;
+    try {
+      signature = await state.engine.sign(signingInput);
+    } catch (err) {
+      return deny(REASONS.SIGNING_FAILED, `the artifact could not be signed: ${(err as Error).message}`, withResult);
     }
-    // The worker built these from the same template and answer; rebuilt here instead of decoded.
-    const { recordJson: recordText, artifact } = outcome.signed;
-    const record = allowRecord(template!, verdict);
-    const claims = allowClaims(template!, verdict, sha256Hex(recordText));
-    return { allowed: true, record, recordJson: recordText, artifact, claims };
+    return { allowed: true, record, recordJson: recordText, artifact: `${signingInput}.${signature}`, claims };
   }
 
   async function authorize(raw: unknown): Promise<GovernedDecision> {

@@ -1,7 +1,7 @@
 // Authorization artifacts: on allow, a JWS (typ govern-authz+jwt) binding the exact intent, the
 // exact policy, the input, the decision record and the environment to a short validity window.
-// An executor verifies it (src/artifact/verify.ts) before it runs anything. The artifact itself is
-// built and signed by issueAllow (decision.ts), in the evaluation worker.
+// An executor verifies it (src/artifact/verify.ts) before it runs anything. The governor builds the
+// claims (decision.ts) and an evaluation worker signs them.
 import { randomFillSync } from 'node:crypto';
 
 export const ARTIFACT_TYPE = 'govern-authz+jwt';

@@ -4,8 +4,7 @@ import { createPrivateKey, sign as cryptoSign } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { createHostBuiltins } from '../builtins/index.js';
-import { DONE, EvalStatus, HEADER_BYTES, LENGTH, NOW_INDEX, REQUEST, STATE, STATUS, TEMPLATE_LENGTH, type WorkerConfig, type WorkerHello } from './channel.js';
-import { interpretResultSet, issueAllow, type AllowTemplate } from './decision.js';
+import { DONE, EvalStatus, HEADER_BYTES, KIND, LENGTH, NOW_INDEX, REQUEST, RequestKind, STATE, STATUS, type WorkerConfig, type WorkerHello } from './channel.js';
 
 // The SDK's CommonJS build exposes loadPolicySync (the ESM entry only re-exports loadPolicy).
 const opa = createRequire(import.meta.url)('@open-policy-agent/opa-wasm') as typeof import('@open-policy-agent/opa-wasm');
@@ -20,19 +19,17 @@ const ctrl = new Int32Array(config.channel, 0, HEADER_BYTES / 4);
 const clock = new BigInt64Array(config.channel, 0, HEADER_BYTES / 8);
 const region = new Uint8Array(config.channel, HEADER_BYTES);
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 // time.now_ns answers the request's own evaluation time, never the wall clock.
 let requestNow = 0n;
 const builtins = createHostBuiltins({ now: () => requestNow, strict: config.strictBuiltins, allowNondeterministic: false });
 
-// Signing happens here too, in the same exchange as the evaluation: artifact signatures (the
-// costliest step of a decision) run off the main thread, in parallel across the pool.
+// Signing happens here too, so artifact signatures (the costliest step of a decision) run off the
+// main thread and in parallel across the pool.
 const signer = config.signer ? { key: createPrivateKey({ key: config.signer.jwk as never, format: 'jwk' }), alg: config.signer.alg } : undefined;
 
-function signText(text: string): string {
+function signBytes(data: Uint8Array): string {
   if (!signer) throw new Error('no signing key');
-  const data = Buffer.from(text);
   if (signer.alg === 'EdDSA') return cryptoSign(null, data, signer.key).toString('base64url');
   if (signer.alg === 'ES256') return cryptoSign('sha256', data, { key: signer.key, dsaEncoding: 'ieee-p1363' }).toString('base64url');
   return cryptoSign('sha256', data, signer.key).toString('base64url');
@@ -101,36 +98,21 @@ for (;;) {
     Atomics.wait(ctrl, STATE, state);
     continue;
   }
-  const inputLength = ctrl[LENGTH]!;
-  const templateLength = ctrl[TEMPLATE_LENGTH]!;
-  // Copies out of the shared region: the SDK and TextDecoder want ordinary buffers.
-  const input = region.slice(0, inputLength);
+  const input = new Uint8Array(ctrl[LENGTH]!);
+  input.set(region.subarray(0, input.length));
+  if (ctrl[KIND] === RequestKind.SIGN) {
+    try {
+      answer(EvalStatus.OK, signBytes(input));
+    } catch (err) {
+      answer(EvalStatus.ERROR, describe(err));
+    }
+    continue;
+  }
   requestNow = clock[NOW_INDEX]!;
-  let template: AllowTemplate | undefined;
-  let resultJson: string;
-  let resultSet: unknown;
   try {
-    if (templateLength > 0) template = JSON.parse(decoder.decode(region.slice(inputLength, inputLength + templateLength))) as AllowTemplate;
-    resultSet = policy.evaluate(input.buffer, config.entrypoint);
-    resultJson = JSON.stringify(resultSet);
+    const resultSet = policy.evaluate(input.buffer, config.entrypoint);
+    answer(EvalStatus.OK, JSON.stringify(resultSet));
   } catch (err) {
     answer(classify(err), describe(err));
-    continue;
-  }
-  if (!template) {
-    answer(EvalStatus.OK, resultJson);
-    continue;
-  }
-  // Allowed: record and artifact now, in this same exchange.
-  const verdict = interpretResultSet(resultSet);
-  if (!verdict.allow) {
-    answer(EvalStatus.OK, resultJson);
-    continue;
-  }
-  try {
-    const issued = issueAllow(template, verdict, signText);
-    answer(EvalStatus.OK, `${resultJson}\n${issued.recordJson}\n${issued.artifact}`);
-  } catch (err) {
-    answer(EvalStatus.SIGN_FAILED, `${resultJson}\n${describe(err)}`);
   }
 }
