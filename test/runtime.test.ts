@@ -161,6 +161,30 @@ describe('runtime values', () => {
     expect(rt.rego(x.rt_value_upsert(0, rt.value('["a", "b"]'), rt.value('true')))).toBe('{"a": {"b": true}}');
   });
 
+  it('repeated lookups of one key stay right across inserts, removal and heap reuse', () => {
+    // A key made before the object is remembered by the object after a lookup.
+    const key = rt.str('role');
+    const obj = rt.value('{"role": "admin", "user": "ann"}');
+    expect(rt.rego(x.opa_value_get(obj, key))).toBe('"admin"');
+    expect(rt.rego(x.opa_value_get(obj, key))).toBe('"admin"');
+    for (let i = 0; i < 100; i++) x.opa_object_insert(obj, rt.str('k' + i), x.opa_number_int(BigInt(i)));
+    expect(rt.rego(x.opa_value_get(obj, key))).toBe('"admin"');
+    x.opa_object_insert(obj, rt.str('role'), rt.str('viewer'));
+    expect(rt.rego(x.opa_value_get(obj, key))).toBe('"viewer"');
+    expect(x.opa_value_remove_path(obj, rt.value('["role"]'))).toBe(0);
+    expect(x.opa_value_get(obj, key)).toBe(0);
+    x.opa_object_insert(obj, rt.str('role'), rt.str('again'));
+    expect(rt.rego(x.opa_value_get(obj, key))).toBe('"again"');
+    // A key made after the object may be freed by a heap reset and its address reused by a
+    // different string: lookups must still compare contents.
+    const mark = x.opa_heap_ptr_get();
+    expect(rt.rego(x.opa_value_get(obj, rt.str('user')))).toBe('"ann"');
+    x.opa_heap_ptr_set(mark);
+    expect(rt.rego(x.opa_value_get(obj, rt.str('k42')))).toBe('42');
+    x.opa_heap_ptr_set(mark);
+    expect(x.opa_value_get(obj, rt.str('nope'))).toBe(0);
+  });
+
   it('adds and removes paths in place (ABI)', () => {
     const data = rt.value('{"a": {"b": 1}}');
     expect(x.opa_value_add_path(data, rt.value('["a", "c", "d"]'), rt.value('2'))).toBe(0);

@@ -176,7 +176,9 @@ export function arrayPush(a: usize, x: usize): void {
 // +24 sorted view ptr (u32 entry indices), +28 sorted view epoch.
 // Entry (16 bytes): key, value, hash, next (entry index + 1 in the bucket chain, 0 = end).
 // A removed entry has key 0; `count` counts live entries, +32 holds the number of used entry slots.
-const OBJ_SIZE: usize = 36;
+// +36 the string key of the last successful Dot (0 = none) and +40 its entry index: a policy looks
+// up the same constant key on the same object again and again (input.action in a loop).
+const OBJ_SIZE: usize = 44;
 
 // @ts-ignore: decorator
 @inline export function tblCount(t: usize): u32 { return load<u32>(t, 4); }
@@ -199,6 +201,7 @@ export function newTable(t: u8, cap: u32): usize {
   store<u32>(v, 0, 24);
   store<u32>(v, 0, 28);
   store<u32>(v, 0, 32);
+  store<u32>(v, 0, 36);
   zeroWords(v + OBJ_SIZE, <usize>nb << 2);
   return v;
 }
@@ -224,8 +227,16 @@ export function newTable(t: u8, cap: u32): usize {
 /** The value under string key `key` in object `t`, or 0: lookup without a generic call chain. */
 // @ts-ignore: decorator
 @inline export function objGetStr(t: usize, key: usize): usize {
+  if (load<u32>(t, 36) == key) return load<u32>(entryAt(t, load<u32>(t, 40)), 4);
   const e = tblFindStr(t, key, strHash(key));
-  return e == 0 ? 0 : load<u32>(e, 4);
+  if (e == 0) return 0;
+  // Remember the key only if it was allocated before the table, so it lives at least as long
+  // (a key from a later allocation could be freed by a heap reset and its address reused).
+  if (key < t) {
+    store<u32>(t, key, 36);
+    store<u32>(t, <u32>((e - load<u32>(t, 16)) >> 4), 40);
+  }
+  return load<u32>(e, 4);
 }
 
 // Small clears and copies inline: V8 runs memory.fill/memory.copy as calls out of the Wasm code,
@@ -335,6 +346,7 @@ export function tblRemove(t: usize, key: usize): bool {
   const e = tblFind(t, key, valueHash(key));
   if (e == 0) return false;
   store<u32>(e, 0);
+  store<u32>(t, 0, 36); // the remembered lookup may be this entry
   store<u32>(t, tblCount(t) - 1, 4);
   store<u32>(t, 0, 24);
   tblRehash(t, load<u32>(t, 12) + 1);
