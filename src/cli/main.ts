@@ -4,6 +4,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { Command, CommanderError } from 'commander';
+import { governVersion } from '../evaluator/environment.js';
 import { CliError } from './errors.js';
 type Register = (program: Command) => void;
 
@@ -46,10 +47,10 @@ function commandsFor(argv: string[]): string[] {
 export async function buildProgram(argv: string[] = []): Promise<Command> {
   const program = new Command('govern')
     .description(
-      'Policy-as-code execution governance: compile Rego to WebAssembly, evaluate fail-closed,\n' +
+      'Policy-as-code execution governance: compile Rego to WebAssembly, evaluate fail-closed, ' +
         'and bind every decision to a signed authorization artifact.',
     )
-    .version(process.env.npm_package_version ?? '0.1.0')
+    .version(governVersion())
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   const names = commandsFor(argv);
