@@ -4,9 +4,9 @@
 // only function indices (the `policy.*` imports become defined functions and host builtin imports
 // are added, which renumbers functions). No optimiser runs: link.ts does that when asked.
 // Same policy in → byte-identical wasm out.
-import type { Policy, Where } from '../plan/ir.js';
-import { CodegenError, generateFunctions, type BuiltinTarget, type Emitter, type StaticLayout, type ValType } from './codegen.js';
-import { ABI_EXPORTS, align, allStmts, conflictTexts, layoutStatic, LinkError, mangleBuiltin, readRuntime, STATIC_LIMIT, type LinkOptions } from './link-shared.js';
+import type { Policy } from '../plan/ir.js';
+import { CodegenError, generateFunctions, type Emitter, type ValType } from './codegen.js';
+import { ABI_EXPORTS, allStmts, LinkError, mangleBuiltin, planPolicyStatic, readRuntime, type LinkOptions } from './link-shared.js';
 
 const I32 = 0x7f;
 const EMPTY_BLOCK = 0x40;
@@ -492,73 +492,22 @@ export function linkPolicyFast(policy: Policy, options: LinkOptions): Uint8Array
     return at;
   };
 
-  const funcNames = new Set(policy.funcs.map((f) => f.name));
   const stmts = allStmts(policy);
 
-  // Builtins: the runtime's own implementation when it has one, else a host builtin.
-  const calls = new Map<string, { arity: number; where?: Where }>();
-  for (const b of policy.static.builtins) calls.set(b.name, { arity: b.arity });
-  for (const s of stmts) {
-    if (s.type !== 'Call' || funcNames.has(s.func)) continue;
-    const known = calls.get(s.func);
-    if (!known) calls.set(s.func, { arity: s.args.length, where: s.where });
-    else if (!known.where && s.where) known.where = s.where;
-  }
+  // Builtins (the runtime's own implementation when it has one, else a host builtin) and static data.
   const oldImportFuncs = mod.imports.filter((i) => i.kind === 0);
-  const builtins = new Map<string, BuiltinTarget>();
-  const hostIds = new Map<string, number>();
   const hostImports: { arity: number; name: string }[] = [];
-  for (const [name, { arity, where }] of calls) {
-    const runtimeIndex = runtimeFunc(mangleBuiltin(name));
-    if (runtimeIndex !== undefined) {
+  const { builtins, layout, laid, entrypointNames, hostNames, base, end } = planPolicyStatic(policy, stmts, options, {
+    runtimeBuiltin: (name) => {
+      const runtimeIndex = runtimeFunc(mangleBuiltin(name));
+      if (runtimeIndex === undefined) return undefined;
       const type = runtimeIndex < oldImportFuncs.length ? oldImportFuncs[runtimeIndex]!.typeIndex! : mod.funcTypes[runtimeIndex - oldImportFuncs.length]!;
-      builtins.set(name, { kind: 'runtime', func: mangleBuiltin(name), params: new Reader(mod.types[type]!, 1).u32() });
-      continue;
-    }
-    if (!options.hostBuiltins.has(name)) {
-      throw new LinkError(`undefined function ${name}: govern has no implementation of this builtin`, where);
-    }
-    if (arity > 4) throw new LinkError(`builtin ${name} takes ${arity} arguments; host builtins take at most 4`, where);
-    const importName = `policy/opa_builtin${arity}`;
-    if (!hostImports.some((h) => h.arity === arity)) hostImports.push({ arity, name: importName });
-    const id = hostIds.size;
-    hostIds.set(name, id);
-    builtins.set(name, { kind: 'host', id, import: importName });
-  }
-
-  // Static data: the policy's strings, plus entrypoint and host builtin names; location texts.
-  const strings = [...policy.static.strings];
-  const extra = (s: string): number => {
-    strings.push(s);
-    return strings.length - 1;
-  };
-  const entrypointNames = policy.plans.map((p) => extra(p.name));
-  const hostNames = [...hostIds.keys()].map((name) => extra(name));
-  const locationText = (w: Where): string => `${policy.static.files[w.file] ?? '?'}:${w.row}:${w.col}`;
-  const locations = [...new Set([...stmts.flatMap((s) => ('where' in s && s.where ? [locationText(s.where)] : [])), ...conflictTexts(policy)])];
+      return { kind: 'runtime', func: mangleBuiltin(name), params: new Reader(mod.types[type]!, 1).u32() };
+    },
+    declareHostImport: (arity, name) => hostImports.push({ arity, name }),
+    heapPointerInit: () => globalInit(mod, rtGlobalIndex('rt_heap_ptr')),
+  });
   const heapPtr = rtGlobalIndex('rt_heap_ptr');
-  const base = align(globalInit(mod, heapPtr), 16);
-  const laid = layoutStatic(strings, locations, base);
-  const end = align(base + laid.bytes.length, 16);
-  if (end > STATIC_LIMIT) throw new LinkError(`the policy's static data (${laid.bytes.length} bytes) does not fit in the default 5 pages of memory`);
-  const layout: StaticLayout = {
-    stringValue: (i) => {
-      const v = laid.values[i];
-      if (v === undefined) throw new CodegenError(`IR: static string ${i} does not exist`);
-      return v;
-    },
-    stringBytes: (i) => {
-      const t = laid.texts[i];
-      if (!t) throw new CodegenError(`IR: static string ${i} does not exist`);
-      return t;
-    },
-    location: (w) => laid.layout.get(locationText(w))!,
-    text: (t) => {
-      const at = laid.layout.get(t);
-      if (at === undefined) throw new CodegenError(`internal error: static text not registered: ${t}`);
-      return at;
-    },
-  };
   if (!mod.imports.some((i) => i.kind === 0 && i.module === 'env' && i.base === 'opa_abort')) throw new LinkError('the runtime does not import env.opa_abort');
   const abortImport = 'import:env.opa_abort';
 

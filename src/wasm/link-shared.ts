@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Block, Policy, Stmt, Where } from '../plan/ir.js';
-import { conflictMessage } from './codegen.js';
+import { CodegenError, conflictMessage, type BuiltinTarget, type StaticLayout } from './codegen.js';
 
 /** Exports that make up OPA's Wasm ABI (1.3); everything else the runtime exports is removed. */
 export const ABI_EXPORTS = new Set([
@@ -144,4 +144,99 @@ export function layoutStatic(strings: string[], locations: string[], base: numbe
 
 export function align(n: number, to: number): number {
   return Math.ceil(n / to) * to;
+}
+
+/** What the two module writers supply to {@link planPolicyStatic}: the parts that depend on how a module is read and written. */
+export interface StaticHooks {
+  /** The runtime's own implementation of a builtin, if it has one. */
+  runtimeBuiltin: (name: string) => BuiltinTarget | undefined;
+  /** Declare the host import for builtins of this arity (called once per arity, with the import's internal name). */
+  declareHostImport: (arity: number, importName: string) => void;
+  /** The initial value of the runtime's heap-pointer global: static data starts there. */
+  heapPointerInit: () => number;
+}
+
+export interface PolicyStatic {
+  builtins: Map<string, BuiltinTarget>;
+  layout: StaticLayout;
+  /** The laid-out static data (bytes placed at `base`). */
+  laid: ReturnType<typeof layoutStatic>;
+  /** Static string indices of the entrypoint names and host builtin names (in id order). */
+  entrypointNames: number[];
+  hostNames: number[];
+  /** Where the static data starts, and the new heap pointer after it. */
+  base: number;
+  end: number;
+}
+
+/**
+ * Resolve every builtin the policy calls (runtime implementation, else host builtin with an id) and
+ * lay out its static data: the policy's strings, entrypoint and host builtin names, location texts.
+ */
+export function planPolicyStatic(policy: Policy, stmts: Stmt[], options: LinkOptions, hooks: StaticHooks): PolicyStatic {
+  const funcNames = new Set(policy.funcs.map((f) => f.name));
+  const calls = new Map<string, { arity: number; where?: Where }>();
+  for (const b of policy.static.builtins) calls.set(b.name, { arity: b.arity });
+  for (const s of stmts) {
+    if (s.type !== 'Call' || funcNames.has(s.func)) continue;
+    const known = calls.get(s.func);
+    if (!known) calls.set(s.func, { arity: s.args.length, where: s.where });
+    else if (!known.where && s.where) known.where = s.where;
+  }
+  const builtins = new Map<string, BuiltinTarget>();
+  const hostIds = new Map<string, number>();
+  const importsByArity = new Map<number, string>();
+  for (const [name, { arity, where }] of calls) {
+    const runtime = hooks.runtimeBuiltin(name);
+    if (runtime) {
+      builtins.set(name, runtime);
+      continue;
+    }
+    if (!options.hostBuiltins.has(name)) {
+      throw new LinkError(`undefined function ${name}: govern has no implementation of this builtin`, where);
+    }
+    if (arity > 4) throw new LinkError(`builtin ${name} takes ${arity} arguments; host builtins take at most 4`, where);
+    let importName = importsByArity.get(arity);
+    if (!importName) {
+      importName = `policy/opa_builtin${arity}`;
+      hooks.declareHostImport(arity, importName);
+      importsByArity.set(arity, importName);
+    }
+    const id = hostIds.size;
+    hostIds.set(name, id);
+    builtins.set(name, { kind: 'host', id, import: importName });
+  }
+
+  const strings = [...policy.static.strings];
+  const extra = (s: string): number => {
+    strings.push(s);
+    return strings.length - 1;
+  };
+  const entrypointNames = policy.plans.map((p) => extra(p.name));
+  const hostNames = [...hostIds.keys()].map((name) => extra(name));
+  const locationText = (w: Where): string => `${policy.static.files[w.file] ?? '?'}:${w.row}:${w.col}`;
+  const locations = [...new Set([...stmts.flatMap((s) => ('where' in s && s.where ? [locationText(s.where)] : [])), ...conflictTexts(policy)])];
+  const base = align(hooks.heapPointerInit(), 16);
+  const laid = layoutStatic(strings, locations, base);
+  const end = align(base + laid.bytes.length, 16);
+  if (end > STATIC_LIMIT) throw new LinkError(`the policy's static data (${laid.bytes.length} bytes) does not fit in the default 5 pages of memory`);
+  const layout: StaticLayout = {
+    stringValue: (i) => {
+      const v = laid.values[i];
+      if (v === undefined) throw new CodegenError(`IR: static string ${i} does not exist`);
+      return v;
+    },
+    stringBytes: (i) => {
+      const t = laid.texts[i];
+      if (!t) throw new CodegenError(`IR: static string ${i} does not exist`);
+      return t;
+    },
+    location: (w) => laid.layout.get(locationText(w))!,
+    text: (t) => {
+      const at = laid.layout.get(t);
+      if (at === undefined) throw new CodegenError(`internal error: static text not registered: ${t}`);
+      return at;
+    },
+  };
+  return { builtins, layout, laid, entrypointNames, hostNames, base, end };
 }

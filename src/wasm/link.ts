@@ -4,9 +4,9 @@
 // runtime's own static data, and only OPA's Wasm ABI stays exported. The result is one module the
 // official opa-wasm SDK loads. Same policy in → byte-identical wasm out.
 import binaryen from 'binaryen';
-import type { Policy, Where } from '../plan/ir.js';
-import { CodegenError, generateFunctions, type BuiltinTarget, type Emitter, type Expr, type StaticLayout, type ValType } from './codegen.js';
-import { ABI_EXPORTS, align, allStmts, conflictTexts, layoutStatic, LinkError, mangleBuiltin, readRuntime, STATIC_LIMIT, type LinkOptions } from './link-shared.js';
+import type { Policy } from '../plan/ir.js';
+import { generateFunctions, type Emitter, type Expr, type ValType } from './codegen.js';
+import { ABI_EXPORTS, allStmts, LinkError, mangleBuiltin, planPolicyStatic, readRuntime, type LinkOptions } from './link-shared.js';
 
 export { ABI_EXPORTS, LinkError, mangleBuiltin, readRuntime, type LinkOptions } from './link-shared.js';
 
@@ -177,76 +177,20 @@ function linkInto(m: binaryen.Module, policy: Policy, options: LinkOptions): Uin
     if (!internal) throw new LinkError(`the runtime does not export global ${name}`);
     return internal;
   };
-  const funcNames = new Set(policy.funcs.map((f) => f.name));
   const stmts = allStmts(policy);
 
-  // Builtins: the runtime's own implementation when it has one, else a host builtin.
-  const calls = new Map<string, { arity: number; where?: Where }>();
-  for (const b of policy.static.builtins) calls.set(b.name, { arity: b.arity });
-  for (const s of stmts) {
-    if (s.type !== 'Call' || funcNames.has(s.func)) continue;
-    const known = calls.get(s.func);
-    if (!known) calls.set(s.func, { arity: s.args.length, where: s.where });
-    else if (!known.where && s.where) known.where = s.where;
-  }
-  const builtins = new Map<string, BuiltinTarget>();
-  const hostIds = new Map<string, number>();
-  const importsByArity = new Map<number, string>();
-  for (const [name, { arity, where }] of calls) {
-    const runtimeName = symbols.funcs.get(mangleBuiltin(name));
-    if (runtimeName) {
+  // Builtins (the runtime's own implementation when it has one, else a host builtin) and static data.
+  const { builtins, layout, laid, entrypointNames, hostNames, base, end } = planPolicyStatic(policy, stmts, options, {
+    runtimeBuiltin: (name) => {
+      const runtimeName = symbols.funcs.get(mangleBuiltin(name));
+      if (!runtimeName) return undefined;
       const info = binaryen.getFunctionInfo(m.getFunction(runtimeName));
-      builtins.set(name, { kind: 'runtime', func: runtimeName, params: binaryen.expandType(info.params).length });
-      continue;
-    }
-    if (!options.hostBuiltins.has(name)) {
-      throw new LinkError(`undefined function ${name}: govern has no implementation of this builtin`, where);
-    }
-    if (arity > 4) throw new LinkError(`builtin ${name} takes ${arity} arguments; host builtins take at most 4`, where);
-    let imp = importsByArity.get(arity);
-    if (!imp) {
-      imp = `policy/opa_builtin${arity}`;
-      m.addFunctionImport(imp, 'env', `opa_builtin${arity}`, binaryen.createType(new Array(arity + 2).fill(binaryen.i32)), binaryen.i32);
-      importsByArity.set(arity, imp);
-    }
-    const id = hostIds.size;
-    hostIds.set(name, id);
-    builtins.set(name, { kind: 'host', id, import: imp });
-  }
-
-  // Static data: the policy's strings, plus entrypoint and host builtin names; location texts.
-  const strings = [...policy.static.strings];
-  const extra = (s: string): number => {
-    strings.push(s);
-    return strings.length - 1;
-  };
-  const entrypointNames = policy.plans.map((p) => extra(p.name));
-  const hostNames = [...hostIds.keys()].map((n) => extra(n));
-  const locationText = (w: Where): string => `${policy.static.files[w.file] ?? '?'}:${w.row}:${w.col}`;
-  const locations = [...new Set([...stmts.flatMap((s) => ('where' in s && s.where ? [locationText(s.where)] : [])), ...conflictTexts(policy)])];
+      return { kind: 'runtime', func: runtimeName, params: binaryen.expandType(info.params).length };
+    },
+    declareHostImport: (arity, name) => m.addFunctionImport(name, 'env', `opa_builtin${arity}`, binaryen.createType(new Array(arity + 2).fill(binaryen.i32)), binaryen.i32),
+    heapPointerInit: () => globalInitValue(m, rtGlobal('rt_heap_ptr')),
+  });
   const heapPtr = rtGlobal('rt_heap_ptr');
-  const base = align(globalInitValue(m, heapPtr), 16);
-  const laid = layoutStatic(strings, locations, base);
-  const end = align(base + laid.bytes.length, 16);
-  if (end > STATIC_LIMIT) throw new LinkError(`the policy's static data (${laid.bytes.length} bytes) does not fit in the default 5 pages of memory`);
-  const layout: StaticLayout = {
-    stringValue: (i) => {
-      const v = laid.values[i];
-      if (v === undefined) throw new CodegenError(`IR: static string ${i} does not exist`);
-      return v;
-    },
-    stringBytes: (i) => {
-      const t = laid.texts[i];
-      if (!t) throw new CodegenError(`IR: static string ${i} does not exist`);
-      return t;
-    },
-    location: (w) => laid.layout.get(locationText(w))!,
-    text: (t) => {
-      const at = laid.layout.get(t);
-      if (at === undefined) throw new CodegenError(`internal error: static text not registered: ${t}`);
-      return at;
-    },
-  };
   let abortImport: string | undefined;
   for (let i = 0; i < m.getNumFunctions(); i++) {
     const info = binaryen.getFunctionInfo(m.getFunctionByIndex(i));
