@@ -2,12 +2,11 @@
 // that expects a result or an evaluation-time error has modules and a query OPA compiles without
 // error, so checkModules and checkQuery must report nothing for them (a false positive here would
 // reject a valid policy).
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parse as parseYaml } from 'yaml';
 import { checkModules, checkQuery } from '../src/check/index.js';
+import { loadCases, type ConformanceCase } from '../src/conformance/cases.js';
 import type { Body, Module } from '../src/syntax/ast.js';
 import { formatRegoError } from '../src/syntax/diagnostics.js';
 import { parseModule, parseQuery } from '../src/syntax/parser.js';
@@ -15,30 +14,13 @@ import { parseModule, parseQuery } from '../src/syntax/parser.js';
 const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const conformanceRoot = resolve(repoRoot, '../shared/conformance/opa-v1');
 
-function yamlFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...yamlFiles(path));
-    else if (entry.name.endsWith('.yaml') || entry.name.endsWith('.yml')) out.push(path);
-  }
-  return out.sort();
-}
-
-interface Case {
-  note: string;
-  modules?: string[];
-  query?: string;
-  want_result?: unknown;
-  want_error_code?: string;
-}
-
 /** Cases OPA compiles: those expecting a result or an error raised while evaluating. */
-function compiles(c: Case): boolean {
+function compiles(c: ConformanceCase): boolean {
   return c.want_result !== undefined || (c.want_error_code !== undefined && c.want_error_code.startsWith('eval_'));
 }
 
-const files = yamlFiles(conformanceRoot);
+const cases = loadCases(conformanceRoot);
+const files = new Set(cases.map((c) => c.file));
 
 function bodies(m: Module): Body[] {
   const out: Body[] = [];
@@ -48,41 +30,37 @@ function bodies(m: Module): Body[] {
 
 describe('checks accept every valid conformance case', () => {
   it('finds the conformance suite', () => {
-    expect(files.length).toBeGreaterThan(100);
+    expect(files.size).toBeGreaterThan(100);
   });
 
-  for (const file of files) {
-    const rel = relative(conformanceRoot, file);
-    const doc = parseYaml(readFileSync(file, 'utf8')) as { cases?: Case[] };
-    for (const c of doc.cases ?? []) {
-      if (!compiles(c)) continue;
-      it(`${rel}: ${c.note}`, () => {
-        const modules: Module[] = [];
-        const sources = new Map<string, string>();
-        (c.modules ?? []).forEach((text, i) => {
-          const name = `${c.note}/module-${i}.rego`;
-          sources.set(name, text);
-          const parsed = parseModule(text, name);
-          expect(parsed.errors, 'the parser accepts the module').toEqual([]);
-          modules.push(parsed.value!);
-        });
-        const before = JSON.stringify(modules);
-        const checked = checkModules(modules);
-        const shown = checked.errors.map((e) => formatRegoError(e, sources.get(e.location.file)));
-        expect(shown).toEqual([]);
-        // The input is left as it was, and no expression is lost by reordering.
-        expect(JSON.stringify(modules)).toBe(before);
-        const inBodies = modules.flatMap(bodies).map((b) => b.map((e) => e.index).sort((x, y) => x - y));
-        const outBodies = checked.modules.flatMap(bodies).map((b) => b.map((e) => e.index).sort((x, y) => x - y));
-        expect(outBodies).toEqual(inBodies);
-
-        if (c.query !== undefined) {
-          const q = parseQuery(c.query, 'query.rego');
-          expect(q.errors, 'the parser accepts the query').toEqual([]);
-          const cq = checkQuery(q.value!, checked.modules);
-          expect(cq.errors.map((e) => formatRegoError(e, c.query))).toEqual([]);
-        }
+  for (const c of cases) {
+    if (!compiles(c)) continue;
+    it(`${c.file}: ${c.note}`, () => {
+      const modules: Module[] = [];
+      const sources = new Map<string, string>();
+      (c.modules ?? []).forEach((text, i) => {
+        const name = `${c.note}/module-${i}.rego`;
+        sources.set(name, text);
+        const parsed = parseModule(text, name);
+        expect(parsed.errors, 'the parser accepts the module').toEqual([]);
+        modules.push(parsed.value!);
       });
-    }
+      const before = JSON.stringify(modules);
+      const checked = checkModules(modules);
+      const shown = checked.errors.map((e) => formatRegoError(e, sources.get(e.location.file)));
+      expect(shown).toEqual([]);
+      // The input is left as it was, and no expression is lost by reordering.
+      expect(JSON.stringify(modules)).toBe(before);
+      const inBodies = modules.flatMap(bodies).map((b) => b.map((e) => e.index).sort((x, y) => x - y));
+      const outBodies = checked.modules.flatMap(bodies).map((b) => b.map((e) => e.index).sort((x, y) => x - y));
+      expect(outBodies).toEqual(inBodies);
+
+      if (c.query !== undefined) {
+        const q = parseQuery(c.query, 'query.rego');
+        expect(q.errors, 'the parser accepts the query').toEqual([]);
+        const cq = checkQuery(q.value!, checked.modules);
+        expect(cq.errors.map((e) => formatRegoError(e, c.query))).toEqual([]);
+      }
+    });
   }
 });

@@ -2,12 +2,11 @@
 // with random characters; the parser (and the compile-time checks on what still parses) must only
 // ever answer with well-formed errors, never throw or hang. The seed is fixed, so a failure is
 // reproducible from its mutant number.
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parse as parseYaml } from 'yaml';
 import { checkModules } from '../src/check/index.js';
+import { loadCases } from '../src/conformance/cases.js';
 import type { RegoError } from '../src/syntax/diagnostics.js';
 import { parseModule, parseQuery } from '../src/syntax/parser.js';
 import { assertLocations } from './syntax-helpers.js';
@@ -17,22 +16,9 @@ const conformanceRoot = resolve(repoRoot, '../shared/conformance/opa-v1');
 const MUTANTS = 3000;
 const ERROR_CODES = new Set(['rego_parse_error', 'rego_type_error', 'rego_compile_error', 'rego_unsafe_var_error', 'rego_recursion_error']);
 
-function yamlFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...yamlFiles(path));
-    else if (entry.name.endsWith('.yaml') || entry.name.endsWith('.yml')) out.push(path);
-  }
-  return out.sort();
-}
-
 function corpus(): string[] {
   const seen = new Set<string>();
-  for (const file of yamlFiles(conformanceRoot)) {
-    const doc = parseYaml(readFileSync(file, 'utf8')) as { cases?: { modules?: string[] }[] };
-    for (const c of doc.cases ?? []) for (const m of c.modules ?? []) seen.add(m);
-  }
+  for (const c of loadCases(conformanceRoot)) for (const m of c.modules ?? []) seen.add(m);
   return [...seen];
 }
 

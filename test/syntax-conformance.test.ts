@@ -1,45 +1,31 @@
 // Every module and query of the OPA conformance suite must parse; a case that expects a
 // rego_parse_error must get one.
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parse as parseYaml } from 'yaml';
+import { loadCases, type ConformanceCase } from '../src/conformance/cases.js';
 import { parseModule, parseQuery } from '../src/syntax/parser.js';
 import { assertLocations } from './syntax-helpers.js';
 
 const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const conformanceRoot = resolve(repoRoot, '../shared/conformance/opa-v1');
 
-function yamlFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...yamlFiles(path));
-    else if (entry.name.endsWith('.yaml') || entry.name.endsWith('.yml')) out.push(path);
-  }
-  return out.sort();
+// The suite's cases grouped by YAML file (one test per file).
+const files = new Map<string, ConformanceCase[]>();
+for (const c of loadCases(conformanceRoot)) {
+  const inFile = files.get(c.file);
+  if (inFile) inFile.push(c);
+  else files.set(c.file, [c]);
 }
-
-interface Case {
-  note: string;
-  modules?: string[];
-  query?: string;
-  want_error_code?: string;
-}
-
-const files = yamlFiles(conformanceRoot);
 
 describe('conformance sources parse', () => {
   it('finds the conformance suite', () => {
-    expect(files.length).toBeGreaterThan(100);
+    expect(files.size).toBeGreaterThan(100);
   });
 
-  for (const file of files) {
-    const rel = relative(conformanceRoot, file);
-    it(rel, () => {
-      const doc = parseYaml(readFileSync(file, 'utf8')) as { cases?: Case[] };
-      for (const c of doc.cases ?? []) {
+  for (const [file, cases] of files) {
+    it(file, () => {
+      for (const c of cases) {
         const errors = [];
         (c.modules ?? []).forEach((source, i) => {
           const name = `${c.note}#${i}.rego`;
