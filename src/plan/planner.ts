@@ -25,6 +25,7 @@ import { buildTree, hasDoc, hasDocChildren, nodeAt, packagePath } from './tree.j
 import type { RuleAt, TreeNode } from './tree.js';
 import { builtinArity, isRelation } from './builtin-arity.js';
 import { metadataChain, metadataRule } from './metadata.js';
+import { isGround } from '../syntax/terms.js';
 
 export interface PlanTargets {
   entrypoints: string[];
@@ -1261,6 +1262,35 @@ class Planner {
   // ---------------------------------------------------------------------------------------------
   // with
 
+  /**
+   * Plans the rest of the `with` chain (modifiers after `i`) under `env` and `memo`; while the
+   * continuation `k` runs, the outer scope is back, since `with` applies to this expression only.
+   */
+  private planWithIn(
+    env: Planner['env'],
+    memo: Planner['memo'],
+    expr: Expr,
+    i: number,
+    restores: { saved: Local; target: Local }[],
+    k: () => void,
+  ): void {
+    const outer = this.env;
+    const outerMemo = this.memo;
+    this.env = env;
+    this.memo = memo;
+    this.planWith(expr, i + 1, restores, () => {
+      const inner = this.env;
+      const innerMemo = this.memo;
+      this.env = outer;
+      this.memo = outerMemo;
+      k();
+      this.env = inner;
+      this.memo = innerMemo;
+    });
+    this.env = outer;
+    this.memo = outerMemo;
+  }
+
   private planWith(expr: Expr, i: number, restores: { saved: Local; target: Local }[], k: () => void): void {
     if (i === expr.with.length) {
       return this.planExprCore(expr, () => {
@@ -1292,21 +1322,9 @@ class Planner {
           block.stmts,
           () => {
           const outer = this.env;
-          const outerMemo = this.memo;
           const overlapsRules = headName === 'data' && this.overlapsRules(path);
-          if (overlapsRules) this.env = { data: [...outer.data, path], fns: outer.fns };
-          this.memo = blockMemo;
-          this.planWith(expr, i + 1, [...restores, { saved, target: docLocal }], () => {
-            const inner = this.env;
-            const innerMemo = this.memo;
-            this.env = outer;
-            this.memo = outerMemo;
-            k();
-            this.env = inner;
-            this.memo = innerMemo;
-          });
-          this.env = outer;
-          this.memo = outerMemo;
+          const env = overlapsRules ? { data: [...outer.data, path], fns: outer.fns } : outer;
+          this.planWithIn(env, blockMemo, expr, i, [...restores, { saved, target: docLocal }], k);
           },
           true,
         );
@@ -1319,14 +1337,7 @@ class Planner {
     if (replacement !== undefined) {
       const fns = new Map(outer.fns);
       fns.set(targetName, { kind: 'func', target: replacement });
-      this.env = { data: outer.data, fns };
-      this.planWith(expr, i + 1, restores, () => {
-        const inner = this.env;
-        this.env = outer;
-        k();
-        this.env = inner;
-      });
-      this.env = outer;
+      this.planWithIn({ data: outer.data, fns }, this.memo, expr, i, restores, k);
       return;
     }
     this.planTerm(w.value, (value) => {
@@ -1340,20 +1351,7 @@ class Planner {
         () => {
         const fns = new Map(outer.fns);
         fns.set(targetName, { kind: 'value' });
-        const outerMemo = this.memo;
-        this.env = { data: outer.data, fns };
-        this.memo = blockMemo;
-        this.planWith(expr, i + 1, [...restores, { saved, target: DATA }], () => {
-          const inner = this.env;
-          const innerMemo = this.memo;
-          this.env = outer;
-          this.memo = outerMemo;
-          k();
-          this.env = inner;
-          this.memo = innerMemo;
-        });
-        this.env = outer;
-        this.memo = outerMemo;
+        this.planWithIn({ data: outer.data, fns }, blockMemo, expr, i, [...restores, { saved, target: DATA }], k);
         },
         true,
       );
@@ -1510,23 +1508,6 @@ function jsonTerm(value: unknown, location: Location): Term {
   };
 }
 
-/** A term with a fixed value: scalars and collections of them. */
-function isGround(term: Term): boolean {
-  switch (term.type) {
-    case 'null':
-    case 'boolean':
-    case 'number':
-    case 'string':
-      return true;
-    case 'array':
-    case 'set':
-      return term.items.every(isGround);
-    case 'object':
-      return term.entries.every(([k, v]) => isGround(k) && isGround(v));
-    default:
-      return false;
-  }
-}
 
 function sameConstant(a: Term, b: Term): boolean {
   if (a.type !== b.type) return false;

@@ -27,6 +27,7 @@ import type {
 } from './ast.js';
 import type { RegoError } from './diagnostics.js';
 import { lex, Tok, TOKEN_NAMES, type LexedComment, type Token } from './lexer.js';
+import { isGround } from './terms.js';
 
 export interface ParseOptions {
   /** 'v1' (default): OPA 1.x syntax. 'v0': the older syntax, keywords only after imports. */
@@ -1570,23 +1571,6 @@ function containsCall(t: Term): boolean {
   }
 }
 
-/** True when the term has no variables, refs or calls (a constant). */
-function isGround(t: Term): boolean {
-  switch (t.type) {
-    case 'null':
-    case 'boolean':
-    case 'number':
-    case 'string':
-      return true;
-    case 'array':
-    case 'set':
-      return t.items.every(isGround);
-    case 'object':
-      return t.entries.every(([k, v]) => isGround(k) && isGround(v));
-    default:
-      return false;
-  }
-}
 
 /** The first var/ref/call in a default rule's value (comprehensions are allowed), if any. */
 function findNonConstant(t: Term): string | undefined {
