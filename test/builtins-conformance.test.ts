@@ -61,6 +61,8 @@ for (const family of FAMILIES) {
     });
     for (const c of cases) {
       const title = `${c.note}: ${c.builtin}(${JSON.stringify(c.args).slice(1, -1).slice(0, 80)})`;
+      // Skipped: these cases pass a set operand, which reaches a host builtin as an array through the
+      // SDK's JSON boundary, so the direct call cannot reproduce them (see SET_OPERAND_CASES).
       if (SET_OPERAND_CASES.has(c.note)) it.skip(`${title} (set operand arrives as an array)`, () => run(c));
       else it(title, () => run(c));
     }
