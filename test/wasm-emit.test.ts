@@ -4,7 +4,7 @@ import { loadPolicy } from '@open-policy-agent/opa-wasm';
 import { describe, expect, it } from 'vitest';
 import { createHostBuiltins } from '../src/builtins/index.js';
 import { compilePolicy, compilePolicyFast } from '../src/wasm/compile.js';
-import { ABI_EXPORTS } from '../src/wasm/link-shared.js';
+import { ABI_EXPORTS, GOVERN_EXPORTS } from '../src/wasm/link-shared.js';
 
 const POLICY = `package app
 
@@ -89,12 +89,13 @@ describe('fast linker (no binaryen)', () => {
     expect(got.some((line) => line.startsWith('app/digest: [{"result":"'))).toBe(true);
   });
 
-  it('exports only the ABI and rebuilds byte-identically', () => {
+  it('exports only the ABI and govern\'s step budget, and rebuilds byte-identically', () => {
     const a = compilePolicyFast(sources, { entrypoints: ENTRYPOINTS }).wasm!;
     const b = compilePolicyFast(sources, { entrypoints: ENTRYPOINTS }).wasm!;
     expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
     const module = new WebAssembly.Module(a);
-    for (const e of WebAssembly.Module.exports(module)) expect(ABI_EXPORTS.has(e.name)).toBe(true);
+    const extra = WebAssembly.Module.exports(module).map((e) => e.name).filter((name) => !ABI_EXPORTS.has(name));
+    expect(extra.sort()).toEqual([...GOVERN_EXPORTS].sort());
     expect(WebAssembly.Module.imports(module).map((i) => `${i.module}.${i.name}`)).toEqual(expect.arrayContaining(['env.opa_builtin1', 'env.opa_builtin2']));
   });
 

@@ -6,7 +6,7 @@
 // Same policy in → byte-identical wasm out.
 import type { Policy } from '../plan/ir.js';
 import { CodegenError, generateFunctions, type Emitter, type ValType } from './codegen.js';
-import { ABI_EXPORTS, allStmts, LinkError, mangleBuiltin, planPolicyStatic, readRuntime, type LinkOptions } from './link-shared.js';
+import { allStmts, keepsExport, LinkError, mangleBuiltin, planPolicyStatic, readRuntime, type LinkOptions } from './link-shared.js';
 
 const I32 = 0x7f;
 const EMPTY_BLOCK = 0x40;
@@ -632,7 +632,7 @@ export function linkPolicyFast(policy: Policy, options: LinkOptions): Uint8Array
         break;
       }
       case 7: {
-        const kept = mod.exports.filter((e) => ABI_EXPORTS.has(e.name));
+        const kept = mod.exports.filter((e) => keepsExport(e.name));
         w.u32(kept.length);
         for (const e of kept) {
           w.name(e.name);

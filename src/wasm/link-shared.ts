@@ -31,6 +31,14 @@ export const ABI_EXPORTS = new Set([
   'memory',
 ]);
 
+/** govern's own exports, kept besides the ABI: the step budget (runtime README). */
+export const GOVERN_EXPORTS = new Set(['govern_steps_set', 'govern_steps_left']);
+
+/** Whether a runtime export survives linking. */
+export function keepsExport(name: string): boolean {
+  return ABI_EXPORTS.has(name) || GOVERN_EXPORTS.has(name);
+}
+
 /** Keep runtime + policy static data within the SDK's default 5 pages. */
 export const STATIC_LIMIT = 5 * 65536;
 

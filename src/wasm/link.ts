@@ -6,7 +6,7 @@
 import binaryen from 'binaryen';
 import type { Policy } from '../plan/ir.js';
 import { generateFunctions, type Emitter, type Expr, type ValType } from './codegen.js';
-import { ABI_EXPORTS, allStmts, LinkError, mangleBuiltin, planPolicyStatic, readRuntime, type LinkOptions } from './link-shared.js';
+import { allStmts, keepsExport, LinkError, mangleBuiltin, planPolicyStatic, readRuntime, type LinkOptions } from './link-shared.js';
 
 export { ABI_EXPORTS, LinkError, mangleBuiltin, readRuntime, type LinkOptions } from './link-shared.js';
 
@@ -233,7 +233,7 @@ function linkInto(m: binaryen.Module, policy: Policy, options: LinkOptions): Uin
   setGlobalInit(m, heapPtr, end);
   if (options.strictBuiltinErrors && symbols.globals.has('rt_strict')) setGlobalInit(m, rtGlobal('rt_strict'), 1);
 
-  for (const name of symbols.exportNames) if (!ABI_EXPORTS.has(name)) m.removeExport(name);
+  for (const name of symbols.exportNames) if (!keepsExport(name)) m.removeExport(name);
 
   if (options.optimize) {
     binaryen.setOptimizeLevel(2);

@@ -13,6 +13,8 @@ export {
   opa_malloc, opa_free, opa_heap_ptr_get, opa_heap_ptr_set, rt_heap_ptr, rt_location, rt_strict,
 } from "./alloc";
 export * from "./builtins";
+export { govern_steps_set, govern_steps_left } from "./steps";
+import { spendStep } from "./steps";
 
 // ---------------------------------------------------------------- policy hooks (linker-provided)
 @external("policy", "eval")
@@ -118,6 +120,7 @@ export function opa_value_shallow_copy(v: usize): usize { return shallowCopy(v);
 // ---------------------------------------------------------------- iteration (Scan)
 // Cursor: -1 before the first element; arrays index elements, objects/sets their sorted view.
 export function rt_iter_next(v: usize, cursor: i32): i32 {
+  spendStep();
   if (v == 0) return -1;
   const t = tag(v);
   let n: i32;
