@@ -80,15 +80,17 @@ describe('govern authorize / verify / revoke', { timeout: 180_000 }, () => {
     const run = (bundle: string, requestFile: string, key?: string) =>
       govern(dir, 'authorize', '-b', bundle, '-e', 'agent/decision', '--request', requestFile, ...(key ? ['--key', key] : []));
     // Independent runs, started together.
-    const [denied, noKey, missingKeyFile, bad, unpinned, missing] = await Promise.all([
+    const [denied, noKey, missingKeyFile, bad, unpinned, missing, stepLimit] = await Promise.all([
       run('agent.tar.gz', 'deny.json', 'keys/govern.private.jwk'),
       run('agent.tar.gz', 'request.json'),
       run('agent.tar.gz', 'request.json', 'nope.jwk'),
       run('agent.tar.gz', 'garbage.json', 'keys/govern.private.jwk'),
       run('copy.tar.gz', 'request.json', 'keys/govern.private.jwk'),
       run('gone.tar.gz', 'request.json', 'keys/govern.private.jwk'),
+      govern(dir, ...authorizeArgs, '--step-limit', '1'),
     ]);
-    for (const r of [denied, noKey, missingKeyFile, bad, unpinned, missing]) expect(r.code).toBe(3);
+    for (const r of [denied, noKey, missingKeyFile, bad, unpinned, missing, stepLimit]) expect(r.code).toBe(3);
+    expect(JSON.parse(stepLimit.stdout).decision).toMatchObject({ reasons: ['EVAL_TIMEOUT'], detail: expect.stringContaining('step budget (1 loop iteration)') });
     expect(JSON.parse(denied.stdout).decision.reasons).toEqual(['POLICY_DENIED']);
     expect(JSON.parse(noKey.stdout).decision.reasons).toEqual(['SIGNING_KEY_MISSING']);
     expect(JSON.parse(missingKeyFile.stdout).decision.reasons).toEqual(['SIGNING_KEY_MISSING']);
@@ -102,6 +104,9 @@ describe('govern authorize / verify / revoke', { timeout: 180_000 }, () => {
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect((await govern(dir, 'verify', 'allowed.json', '--action', 'a', '--resource', 'r', '--jwks', 'nope.json')).code).toBe(2);
+    const zero = await govern(dir, ...authorizeArgs, '--step-limit', '0');
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toContain('--step-limit must be a positive integer');
   });
 
   it('verify exits 3 with INTENT_MISMATCH for other args, and JTI_REVOKED after govern revoke', async () => {

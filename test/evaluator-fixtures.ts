@@ -19,7 +19,11 @@ function watString(text: string): string {
   return Array.from(Buffer.from(text + '\0'), (b) => `\\${b.toString(16).padStart(2, '0')}`).join('');
 }
 
-export function fakePolicyWasm(behaviour: FakeBehaviour, entrypoint = 'test/allow'): Uint8Array {
+/**
+ * `metered` adds govern's step-budget exports (src/wasm/runtime/steps.ts) without any metering
+ * behind them: the governor then evaluates the module inline (never use it with `loop`).
+ */
+export function fakePolicyWasm(behaviour: FakeBehaviour, entrypoint = 'test/allow', options: { metered?: boolean } = {}): Uint8Array {
   const body =
     behaviour.kind === 'loop'
       ? '(loop $spin (br $spin))'
@@ -51,6 +55,7 @@ export function fakePolicyWasm(behaviour: FakeBehaviour, entrypoint = 'test/allo
   (func (export "builtins") (result i32) (i32.const 16))
   (func (export "entrypoints") (result i32) (i32.const 64))
   (func (export "opa_eval") (param i32 i32 i32 i32 i32 i32 i32) (result i32) ${body} (i32.const 4096))
+  ${options.metered ? '(func (export "govern_steps_set") (param i64)) (func (export "govern_steps_left") (result i64) (i64.const 0))' : ''}
 )`;
   const module = binaryen.parseText(wat);
   try {

@@ -1,5 +1,6 @@
 // The governor with policies compiled from real Rego by govern's compiler (src/wasm/compile.ts):
-// the decision shapes, the pinned clock, and runaway policies (time and memory) stopped fail-closed.
+// the decision shapes, the pinned clock, and runaway policies (time and memory) stopped fail-closed,
+// both inline (the default for govern-linked modules) and in workers.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -18,7 +19,7 @@ afterEach(async () => {
 let key: string | undefined;
 
 /** Compiles `rego` (package p, entrypoint p/decision), bundles and pins it, starts a governor. */
-async function governorFor(rego: string, options: Partial<GovernorOptions> = {}): Promise<Governor> {
+async function governorForAny(rego: string, options: Partial<GovernorOptions> = {}): Promise<Governor> {
   const compiled = compilePolicy([{ file: 'p.rego', text: rego }], { entrypoints: ['p/decision'] });
   expect(compiled.errors).toEqual([]);
   const dir = tempDir();
@@ -31,7 +32,14 @@ async function governorFor(rego: string, options: Partial<GovernorOptions> = {})
   return g;
 }
 
-describe('governor with compiled Rego', () => {
+describe.each(['inline', 'worker'] as const)('governor with compiled Rego, evaluated %s', (isolation) => {
+  const governorFor = (rego: string, options: Partial<GovernorOptions> = {}): Promise<Governor> => governorForAny(rego, { isolation, ...options });
+
+  it('evaluates where it was asked to', async () => {
+    const g = await governorFor('package p\ndecision := true\n');
+    expect(g.status().evaluation).toBe(isolation);
+  });
+
   it('allows on exactly true, denies on false', async () => {
     const g = await governorFor('package p\ndecision if input.resource == "ls"\ndefault decision := false\n');
     expect((await g.authorize(SAMPLE_REQUEST)).allowed).toBe(true);
@@ -72,24 +80,69 @@ describe('governor with compiled Rego', () => {
     expect((await g.authorize(SAMPLE_REQUEST)).allowed).toBe(true);
   });
 
-  it('EVAL_TIMEOUT for a policy that runs too long', async () => {
-    const g = await governorFor(
-      'package p\ndecision if count([1 | some i in numbers.range(1, 4000); some j in numbers.range(1, 4000)]) > 0\n',
-      { timeoutMs: 50 },
-    );
-    expect((await g.authorize(SAMPLE_REQUEST)).record.reasons).toEqual(['EVAL_TIMEOUT']);
+  // 16 million loop iterations unless input.resource is "ls".
+  const RUNAWAY = 'package p\ndecision if input.resource == "ls"\ndecision if count([1 | input.resource != "ls"; some i in numbers.range(1, 4000); some j in numbers.range(1, 4000)]) > 0\n';
+
+  it('EVAL_TIMEOUT for a policy that runs too long (the step budget derived from timeoutMs), and the next decision still runs', async () => {
+    const g = await governorFor(RUNAWAY, { timeoutMs: 50 });
+    const d = await g.authorize({ ...SAMPLE_REQUEST, resource: 'rm' });
+    expect(d.record.reasons).toEqual(['EVAL_TIMEOUT']);
+    expect((await g.authorize(SAMPLE_REQUEST)).allowed).toBe(true);
   });
 
-  it('EVAL_MEMORY for a policy that allocates past the cap', async () => {
-    const g = await governorFor('package p\ndecision if count(numbers.range(1, 20000000)) > 0\n', {
+  it('EVAL_TIMEOUT at the step budget, long before the time limit; the same request is stopped the same way every time', async () => {
+    const g = await governorFor(RUNAWAY, { stepLimit: 100_000, timeoutMs: 60_000, now: () => 1_790_000_000_000_000_000n });
+    const started = Date.now();
+    const first = await g.authorize({ ...SAMPLE_REQUEST, resource: 'rm' });
+    expect(first.record.reasons).toEqual(['EVAL_TIMEOUT']);
+    expect(first.record.detail).toContain('step budget (100000 loop iterations)');
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const again = await g.authorize({ ...SAMPLE_REQUEST, resource: 'rm' });
+    expect(again.recordJson).toBe(first.recordJson);
+    expect((await g.authorize(SAMPLE_REQUEST)).allowed).toBe(true);
+  });
+
+  it('a policy within its step budget is not stopped', async () => {
+    // 4000 × 40 iterations (plus the scans' ends) fit in 200,000 steps.
+    const g = await governorFor('package p\ndecision if count([1 | some i in numbers.range(1, 4000); some j in numbers.range(1, 40)]) == 160000\n', { stepLimit: 200_000 });
+    expect((await g.authorize(SAMPLE_REQUEST)).allowed).toBe(true);
+  });
+
+  it('EVAL_MEMORY for a policy that allocates past the cap, and the next decision still runs', async () => {
+    const g = await governorFor('package p\ndecision if {\n  input.resource == "big"\n  count(numbers.range(1, 20000000)) > 0\n}\ndefault decision := true\n', {
       memoryLimitBytes: 16 * 1024 * 1024,
       timeoutMs: 10_000,
     });
-    expect((await g.authorize(SAMPLE_REQUEST)).record.reasons).toEqual(['EVAL_MEMORY']);
+    expect((await g.authorize({ ...SAMPLE_REQUEST, resource: 'big' })).record.reasons).toEqual(['EVAL_MEMORY']);
+    expect((await g.authorize(SAMPLE_REQUEST)).allowed).toBe(true);
+  });
+
+  it('EVAL_ERROR for a rule conflict raised at evaluation time', async () => {
+    const g = await governorFor('package p\ndecision := input.args.argv[_]\n');
+    const d = await g.authorize(SAMPLE_REQUEST);
+    expect(d.allowed).toBe(false);
+    expect(d.record.reasons).toEqual(['EVAL_ERROR']);
+  });
+});
+
+describe('governor with compiled Rego, where it evaluates', () => {
+  it('auto: inline for a govern-linked policy, workers for one that runs regular expressions', async () => {
+    expect((await governorForAny('package p\ndecision := true\n')).status().evaluation).toBe('inline');
+    const regex = await governorForAny('package p\ndecision if regex.match("^l", input.resource)\n');
+    expect(regex.status().evaluation).toBe('worker');
+    expect((await regex.authorize(SAMPLE_REQUEST)).allowed).toBe(true);
+  });
+
+  it('inline, when asked for, refuses a policy that runs regular expressions (BUNDLE_INVALID)', async () => {
+    const g = await governorForAny('package p\ndecision if regex.match("^l", input.resource)\n', { isolation: 'inline' });
+    expect(g.status()).toMatchObject({ active: false, reason: 'BUNDLE_INVALID' });
+    expect(g.status().detail).toContain('regex.match');
+    expect((await g.authorize(SAMPLE_REQUEST)).record.reasons).toEqual(['BUNDLE_INVALID']);
   });
 
   it('EVAL_MEMORY, at once, when the worker runs out of JS heap (a huge result), and the next decision still runs', async () => {
-    const g = await governorFor('package p\ndecision := numbers.range(1, 3000000) if input.resource == "big"\ndefault decision := true\n', {
+    const g = await governorForAny('package p\ndecision := numbers.range(1, 3000000) if input.resource == "big"\ndefault decision := true\n', {
+      isolation: 'worker',
       memoryLimitBytes: 1024 * 1024 * 1024,
       heapLimitMb: 24,
       timeoutMs: 60_000,
@@ -101,11 +154,4 @@ describe('governor with compiled Rego', () => {
     expect(Date.now() - started).toBeLessThan(50_000); // answered by the worker's death, not the time limit
     expect((await g.authorize(SAMPLE_REQUEST)).allowed).toBe(true);
   }, 120_000);
-
-  it('EVAL_ERROR for a rule conflict raised at evaluation time', async () => {
-    const g = await governorFor('package p\ndecision := input.args.argv[_]\n');
-    const d = await g.authorize(SAMPLE_REQUEST);
-    expect(d.allowed).toBe(false);
-    expect(d.record.reasons).toEqual(['EVAL_ERROR']);
-  });
 });

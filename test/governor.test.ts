@@ -120,11 +120,39 @@ describe('governor: one denial per cause', () => {
     expect((await unsigned.authorize(SAMPLE_REQUEST)).record.reasons).toEqual(['BUNDLE_SIGNATURE_INVALID']);
   });
 
-  it('EVAL_TRAP: the policy traps', async () => {
+  it('EVAL_TRAP: the policy traps (in a worker: the module is not govern-linked)', async () => {
     const dir = tempDir();
     const g = await governor({ bundle: writeFakeBundle(dir, fakePolicyWasm({ kind: 'trap' })), entrypoint: 'test/allow', signingKey: await signingKey() });
+    expect(g.status().evaluation).toBe('worker');
     const d = await g.authorize(SAMPLE_REQUEST);
     expect(d.record.reasons).toEqual(['EVAL_TRAP']);
+  });
+
+  it('EVAL_TRAP inline: the trapped instance is replaced and the governor keeps answering', async () => {
+    const dir = tempDir();
+    const g = await governor({ bundle: writeFakeBundle(dir, fakePolicyWasm({ kind: 'trap' }, 'test/allow', { metered: true })), entrypoint: 'test/allow', signingKey: await signingKey() });
+    expect(g.status().evaluation).toBe('inline');
+    for (let i = 0; i < 3; i++) expect((await g.authorize(SAMPLE_REQUEST)).record.reasons).toEqual(['EVAL_TRAP']);
+  });
+
+  it('EVAL_MEMORY inline: the capped memory is exhausted', async () => {
+    const dir = tempDir();
+    const g = await governor({
+      bundle: writeFakeBundle(dir, fakePolicyWasm({ kind: 'oom' }, 'test/allow', { metered: true })),
+      entrypoint: 'test/allow',
+      memoryLimitBytes: 4 * 1024 * 1024,
+      signingKey: await signingKey(),
+    });
+    expect(g.status().evaluation).toBe('inline');
+    expect((await g.authorize(SAMPLE_REQUEST)).record.reasons).toEqual(['EVAL_MEMORY']);
+  });
+
+  it('BUNDLE_INVALID when inline evaluation is required of a module without a step budget', async () => {
+    const dir = tempDir();
+    const g = await governor({ bundle: writeFakeBundle(dir, fakePolicyWasm({ kind: 'loop' })), entrypoint: 'test/allow', isolation: 'inline', signingKey: await signingKey() });
+    expect(g.status()).toMatchObject({ active: false, reason: 'BUNDLE_INVALID' });
+    expect(g.status().detail).toContain('step budget');
+    expect((await g.authorize(SAMPLE_REQUEST)).record.reasons).toEqual(['BUNDLE_INVALID']);
   });
 
   it('EVAL_TIMEOUT: a runaway policy is stopped at the time limit, and the next evaluation still runs', async () => {

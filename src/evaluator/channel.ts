@@ -8,19 +8,11 @@ export const HEADER_BYTES = 32;
 export const STATE = 0; // Int32 index
 export const LENGTH = 1; // Int32 index: bytes in the data region
 export const STATUS = 2; // Int32 index: EvalStatus of the answer
-export const KIND = 3; // Int32 index: RequestKind of the request
 export const NOW_INDEX = 2; // BigInt64 index (byte offset 16): the request's clock, ns
 
 export const IDLE = 0;
 export const REQUEST = 1;
 export const DONE = 2;
-
-export const enum RequestKind {
-  /** Evaluate the entrypoint on the input bytes (JSON). */
-  EVAL = 0,
-  /** Sign the bytes (a JWS signing input) with the governor's key; answer: base64url signature. */
-  SIGN = 1,
-}
 
 export const enum EvalStatus {
   OK = 0,
@@ -28,6 +20,8 @@ export const enum EvalStatus {
   MEMORY = 2,
   ERROR = 3,
   TOO_LARGE = 4,
+  /** The step budget of a govern-linked module was spent (see src/wasm/runtime/steps.ts). */
+  STEPS = 5,
 }
 
 export interface WorkerConfig {
@@ -38,8 +32,8 @@ export interface WorkerConfig {
   memoryPages: { initial: number; maximum: number };
   strictBuiltins: boolean;
   channel: SharedArrayBuffer;
-  /** The artifact signing key (private JWK) and its algorithm, when the governor signs. */
-  signer?: { jwk: Record<string, unknown>; alg: 'EdDSA' | 'ES256' | 'RS256' };
+  /** Loop iterations one evaluation may run, when the module has govern's step budget. */
+  stepLimit: number;
 }
 
 export type WorkerHello = { type: 'ready'; entrypoints: string[] } | { type: 'error'; message: string };

@@ -1,7 +1,6 @@
 // Reading the policy's answer, and turning an allow into its record and artifact claims.
 import type { JsonValue } from './canonical.js';
 import { ARTIFACT_TYPE, type ArtifactClaims } from './issue.js';
-import type { DecisionRecord } from './record.js';
 import { REASONS, type ReasonCode } from './reasons.js';
 
 export interface Interpretation {
@@ -37,18 +36,6 @@ export function interpretResultSet(resultSet: unknown): Interpretation {
 }
 
 
-/** Everything an allow needs that is known before evaluating; the policy's answer completes it. */
-export interface AllowTemplate {
-  /** The decision record without its verdict (decision, allow, reasons, result). */
-  record: Omit<DecisionRecord, 'decision' | 'allow' | 'reasons' | 'result'>;
-  /** The artifact claims without decision_sha256 and scope. */
-  claims: Omit<ArtifactClaims, 'decision_sha256' | 'scope'>;
-  /** The scope granted when the decision names none. */
-  defaultScope: string[];
-  /** The JWS protected header, base64url. */
-  header: string;
-}
-
 /** The base64url JWS protected header of an artifact signed with `alg` (and `kid`). */
 export function artifactHeader(alg: string, kid: string | undefined): string {
   const header: Record<string, unknown> = { alg, typ: ARTIFACT_TYPE };
@@ -56,31 +43,23 @@ export function artifactHeader(alg: string, kid: string | undefined): string {
   return Buffer.from(JSON.stringify(header)).toString('base64url');
 }
 
-/** The decision record of an allow. */
-export function allowRecord(template: AllowTemplate, verdict: Interpretation): DecisionRecord {
-  const record: DecisionRecord = { ...template.record, decision: 'allow', allow: true, reasons: [REASONS.ALLOWED] };
-  if (verdict.result !== undefined) record.result = verdict.result;
-  return record;
-}
-
 /** The artifact claims of an allow, in a fixed order (the payload bytes are what is signed). */
-export function allowClaims(template: AllowTemplate, verdict: Interpretation, decisionSha256: string): ArtifactClaims {
-  const t = template.claims;
-  const claims: ArtifactClaims = {
-    iss: t.iss,
-    sub: t.sub,
-    aud: t.aud,
-    iat: t.iat,
-    nbf: t.nbf,
-    exp: t.exp,
-    jti: t.jti,
-    intent: t.intent,
-    policy: t.policy,
-    input_sha256: t.input_sha256,
-    decision_sha256: decisionSha256,
-    env_sha256: t.env_sha256,
-    scope: verdict.scope ?? template.defaultScope,
+export function allowClaims(claims: Omit<ArtifactClaims, 'parent_jti'>, parentJti: string | undefined): ArtifactClaims {
+  const ordered: ArtifactClaims = {
+    iss: claims.iss,
+    sub: claims.sub,
+    aud: claims.aud,
+    iat: claims.iat,
+    nbf: claims.nbf,
+    exp: claims.exp,
+    jti: claims.jti,
+    intent: claims.intent,
+    policy: claims.policy,
+    input_sha256: claims.input_sha256,
+    decision_sha256: claims.decision_sha256,
+    env_sha256: claims.env_sha256,
+    scope: claims.scope,
   };
-  if (t.parent_jti !== undefined) claims.parent_jti = t.parent_jti;
-  return claims;
+  if (parentJti !== undefined) ordered.parent_jti = parentJti;
+  return ordered;
 }

@@ -1,33 +1,28 @@
-// The main-thread side of policy evaluation: a persistent worker per loaded policy, one request in
-// flight at a time over a shared-memory channel, with a hard time limit. A worker that times out,
+// Worker evaluation, for policies that cannot run inline (inline.ts): a pool of persistent workers,
+// one request in flight per worker over a shared-memory channel, with a hard time limit. A worker that times out,
 // traps or throws is terminated and replaced (its Wasm state may be broken), so every evaluation
 // starts from a clean instance and a runaway policy never blocks the caller past the limit.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { DONE, EvalStatus, HEADER_BYTES, IDLE, KIND, LENGTH, NOW_INDEX, REQUEST, RequestKind, STATE, STATUS, type WorkerConfig, type WorkerHello } from './channel.js';
-
-export type EvalOutcome =
-  | { kind: 'result'; resultSet: unknown }
-  | { kind: 'timeout' }
-  | { kind: 'memory'; message: string }
-  | { kind: 'trap'; message: string }
-  | { kind: 'error'; message: string };
+import { DONE, EvalStatus, HEADER_BYTES, IDLE, LENGTH, NOW_INDEX, REQUEST, STATE, STATUS, type WorkerConfig, type WorkerHello } from './channel.js';
+import type { EvalOutcome } from './outcome.js';
 
 export interface EngineOptions {
   wasm: Uint8Array;
-  data: unknown;
+  /** The bundle's data document as JSON text. */
+  dataJson: string;
   entrypoint: string;
   timeoutMs: number;
-  memoryLimitBytes: number;
+  memoryPages: { initial: number; maximum: number };
   maxInputBytes: number;
   strictBuiltins: boolean;
-  /** Worker threads evaluating (and signing) in parallel; default 1. */
+  /** Loop iterations one evaluation may run (govern-linked modules only). */
+  stepLimit: number;
+  /** Worker threads evaluating in parallel; default 1. */
   workers?: number;
   /** Cap on each worker's JS heap (MB), default 256. */
   heapLimitMb?: number;
-  /** Private JWK + algorithm: artifact signatures are computed in the workers. */
-  signer?: WorkerConfig['signer'];
 }
 
 export class EngineLoadError extends Error {
@@ -37,13 +32,11 @@ export class EngineLoadError extends Error {
   }
 }
 
-const PAGE = 65536;
 
 // Atomics.waitAsync is in Node 20 but not in the ES2022 lib types.
 const waitAsync = (Atomics as unknown as {
   waitAsync(array: Int32Array, index: number, value: number, timeoutMs: number): { async: boolean; value: Promise<string> | string };
 }).waitAsync.bind(Atomics);
-const INITIAL_PAGES = 5; // the SDK's default; runtime + policy static data fit in it
 
 /** The compiled worker script (dist/evaluator/worker.js), also when this module runs from src/. */
 function workerScript(): URL {
@@ -64,9 +57,6 @@ interface Slot {
 
 type Exchange = { kind: 'answer'; status: EvalStatus; text: string } | { kind: 'timeout' } | { kind: 'unavailable'; message: string };
 
-/** Generous: a signature takes well under a millisecond; this only guards against a wedged worker. */
-const SIGN_TIMEOUT_MS = 5000;
-
 export class PolicyEngine {
   private readonly slots: Slot[] = [];
   private readonly idle: Slot[] = [];
@@ -76,11 +66,8 @@ export class PolicyEngine {
   private closed = false;
   private readonly encoder = new TextEncoder();
   private readonly decoder = new TextDecoder();
-  private readonly dataJson: string;
 
-  private constructor(private readonly options: EngineOptions) {
-    this.dataJson = JSON.stringify(options.data ?? {});
-  }
+  private constructor(private readonly options: EngineOptions) {}
 
   /** Starts the worker pool with the policy; rejects with EngineLoadError when the policy cannot load. */
   static async start(options: EngineOptions): Promise<PolicyEngine> {
@@ -98,18 +85,17 @@ export class PolicyEngine {
   }
 
   private spawn(): Slot {
-    const maximum = Math.max(INITIAL_PAGES, Math.floor(this.options.memoryLimitBytes / PAGE));
     // The region carries the input in and the result set out; results are small decisions.
     const channel = new SharedArrayBuffer(HEADER_BYTES + Math.max(this.options.maxInputBytes, 64 * 1024));
     const config: WorkerConfig = {
       wasm: this.options.wasm,
-      dataJson: this.dataJson,
+      dataJson: this.options.dataJson,
       entrypoint: this.options.entrypoint,
-      memoryPages: { initial: INITIAL_PAGES, maximum },
+      memoryPages: this.options.memoryPages,
       strictBuiltins: this.options.strictBuiltins,
       channel,
+      stepLimit: this.options.stepLimit,
     };
-    if (this.options.signer) config.signer = this.options.signer;
     // The worker is plain compiled JS: it takes none of the main process's flags (`--input-type`,
     // `--expose-gc` and others are refused by worker threads).
     const worker = new Worker(workerScript(), {
@@ -172,17 +158,17 @@ export class PolicyEngine {
   }
 
   /** Runs one request on an idle worker; the worker is replaced after a timeout or failure. */
-  private async run(kind: RequestKind, bytes: Uint8Array, nowNs: bigint, timeoutMs: number): Promise<Exchange> {
+  private async run(bytes: Uint8Array, nowNs: bigint, timeoutMs: number): Promise<Exchange> {
     if (this.closed) return { kind: 'unavailable', message: 'the governor is closed' };
     this.inFlight++;
     try {
-      return await this.runOnSlot(kind, bytes, nowNs, timeoutMs);
+      return await this.runOnSlot(bytes, nowNs, timeoutMs);
     } finally {
       if (--this.inFlight === 0 && this.drained) this.drained();
     }
   }
 
-  private async runOnSlot(kind: RequestKind, bytes: Uint8Array, nowNs: bigint, timeoutMs: number): Promise<Exchange> {
+  private async runOnSlot(bytes: Uint8Array, nowNs: bigint, timeoutMs: number): Promise<Exchange> {
     const acquired = await this.acquire();
     if (!acquired || this.closed) {
       if (acquired) this.release(acquired);
@@ -210,7 +196,6 @@ export class PolicyEngine {
     try {
       slot.region.set(bytes, 0);
       slot.ctrl[LENGTH] = bytes.length;
-      slot.ctrl[KIND] = kind;
       slot.clock[NOW_INDEX] = nowNs;
       Atomics.store(slot.ctrl, STATE, REQUEST);
       Atomics.notify(slot.ctrl, STATE);
@@ -234,12 +219,14 @@ export class PolicyEngine {
 
   /** Evaluates the policy's entrypoint on `input` (JSON text) with the request clock `nowNs`. */
   async evaluate(input: string, nowNs: bigint): Promise<EvalOutcome> {
-    const answer = await this.run(RequestKind.EVAL, this.encoder.encode(input), nowNs, this.options.timeoutMs);
+    const answer = await this.run(this.encoder.encode(input), nowNs, this.options.timeoutMs);
     if (answer.kind === 'timeout') return { kind: 'timeout' };
     if (answer.kind === 'unavailable') return { kind: 'error', message: answer.message };
     switch (answer.status) {
       case EvalStatus.OK:
         return { kind: 'result', resultSet: JSON.parse(answer.text) };
+      case EvalStatus.STEPS:
+        return { kind: 'steps', budget: this.options.stepLimit };
       case EvalStatus.MEMORY:
         return { kind: 'memory', message: answer.text };
       case EvalStatus.TRAP:
@@ -249,20 +236,13 @@ export class PolicyEngine {
     }
   }
 
-  /** Signs a JWS signing input in a worker; resolves the base64url signature (or throws). */
-  async sign(signingInput: string): Promise<string> {
-    const answer = await this.run(RequestKind.SIGN, this.encoder.encode(signingInput), 0n, SIGN_TIMEOUT_MS);
-    if (answer.kind === 'answer' && answer.status === EvalStatus.OK) return answer.text;
-    throw new Error(answer.kind === 'answer' ? answer.text : answer.kind === 'timeout' ? 'signing timed out' : answer.message);
-  }
-
   /**
    * Stops the workers. With `drain`, requests already running finish first (a hot reload must not
    * turn in-flight decisions into timeouts); requests still queued are answered "closed".
    */
   async close(drain = false): Promise<void> {
     if (drain && this.inFlight > 0 && !this.closed) {
-      const limit = this.options.timeoutMs + SIGN_TIMEOUT_MS;
+      const limit = this.options.timeoutMs + 1000;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, limit);
         this.drained = () => {

@@ -8,6 +8,7 @@
 // comes with a signed artifact. Everything else is a denial carrying a reason code.
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { unwatchFile, watchFile } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import {
   decodeCompact,
@@ -19,9 +20,12 @@ import {
   algorithmForKey,
 } from '../bundle/signatures.js';
 import { defaultPinsPath } from '../bundle/pins.js';
-import { canonicalize, digestJson, sha256Hex, type JsonValue } from './canonical.js';
-import { allowClaims, allowRecord, artifactHeader, interpretResultSet, type AllowTemplate } from './decision.js';
-import { PolicyEngine, EngineLoadError, type EvalOutcome } from './engine.js';
+import { canonicalize, sha256Hex, type JsonValue } from './canonical.js';
+import { allowClaims, artifactHeader, interpretResultSet } from './decision.js';
+import { PolicyEngine, EngineLoadError } from './engine.js';
+import { InlineEngine } from './inline.js';
+import type { EvalOutcome } from './outcome.js';
+import { signJws, signJwsNow } from './signer.js';
 import { environmentAttestation, environmentDigest, type EnvironmentAttestation } from './environment.js';
 import {
   ARTIFACT_TYPE,
@@ -32,7 +36,7 @@ import {
   type ArtifactClaims,
 } from './issue.js';
 import { loadBundle, type LoadedBundle } from './loader.js';
-import { formatTimeNs, recordJson, type DecisionRecord } from './record.js';
+import { formatTimeNs, makeRecord, recordJson, type DecisionRecord, type RecordAbout } from './record.js';
 import { REASONS, type ReasonCode } from './reasons.js';
 
 export { interpretResultSet } from './decision.js';
@@ -57,13 +61,26 @@ export interface GovernorOptions {
   ttlSeconds?: number;
   /** The pinned clock (ns since the epoch): the policy's time.now_ns and the artifact's iat. */
   now?: () => bigint;
-  /** Evaluation time limit per decision (default 250 ms). */
+  /**
+   * Where the policy runs. `inline` (on the caller's thread, no hand-off: the fast path) needs a
+   * module linked by govern, whose step budget stops any loop, and no builtin with unbounded run
+   * time (regular expressions); `worker` runs it in worker threads that the wall-clock limit
+   * terminates. `auto` (the default) picks inline whenever the module allows it.
+   */
+  isolation?: 'auto' | 'inline' | 'worker';
+  /** Wall-clock limit per evaluation in a worker (default 250 ms); also sets the default step budget. */
   timeoutMs?: number;
+  /**
+   * Loop iterations one evaluation may run (govern-linked modules, inline or in a worker); past it
+   * the decision is EVAL_TIMEOUT. Deterministic, unlike a clock. Default: timeoutMs × 10,000
+   * (a loop iteration takes ~0.1 µs on our CI machines, so the budget ends near the time limit).
+   */
+  stepLimit?: number;
   /** Cap on the policy's Wasm memory (default 64 MiB). */
   memoryLimitBytes?: number;
   /** Cap on the JS heap of each evaluation worker, in MB (host builtins, result JSON); default 256. */
   heapLimitMb?: number;
-  /** Worker threads that evaluate and sign in parallel (default 2). */
+  /** Worker threads that evaluate in parallel, when the policy runs in workers (default 2). */
   workers?: number;
   /** Largest accepted request, canonical JSON bytes (default 1 MiB). */
   maxInputBytes?: number;
@@ -89,6 +106,8 @@ export interface GovernedDecision {
 export interface GovernorStatus {
   active: boolean;
   bundle_sha256: string | null;
+  /** Where the active policy is evaluated (see GovernorOptions.isolation). */
+  evaluation?: 'inline' | 'worker';
   reason?: ReasonCode;
   detail?: string;
   environment?: EnvironmentAttestation;
@@ -104,9 +123,25 @@ export interface Governor {
 }
 
 const CLOCK_SKEW_SECONDS = 30;
+/** Default step budget per millisecond of timeoutMs (see GovernorOptions.stepLimit). */
+const STEPS_PER_MS = 10_000;
+/**
+ * Signatures on the thread pool at once: one core's worth fewer than the machine has, so the
+ * evaluating thread keeps a core to itself; past that a decision signs on its own thread.
+ */
+const POOL_SIGNATURES = Math.max(1, availableParallelism() - 1);
+const PAGE = 65536;
+/** The SDK's default initial memory; runtime + policy static data fit in it. */
+const INITIAL_PAGES = 5;
+
+/** What evaluates the active policy: inline, or a worker pool. */
+interface Engine {
+  evaluate(input: string, nowNs: bigint): EvalOutcome | Promise<EvalOutcome>;
+  close(drain?: boolean): Promise<void>;
+}
 
 type Active =
-  | { ok: true; loaded: LoadedBundle; engine: PolicyEngine; env: EnvironmentAttestation; envDigest: string }
+  | { ok: true; loaded: LoadedBundle; engine: Engine; evaluation: 'inline' | 'worker'; env: EnvironmentAttestation; envDigest: string }
   | { ok: false; reason: ReasonCode; detail: string; sha256: string | null };
 
 function wallClockNs(): bigint {
@@ -124,6 +159,8 @@ function outcomeDenial(outcome: Exclude<EvalOutcome, { kind: 'result' }>, timeou
   switch (outcome.kind) {
     case 'timeout':
       return { reason: REASONS.EVAL_TIMEOUT, detail: `the evaluation exceeded ${timeoutMs} ms and was stopped` };
+    case 'steps':
+      return { reason: REASONS.EVAL_TIMEOUT, detail: `the evaluation ran past its step budget (${outcome.budget} loop iteration${outcome.budget === 1 ? '' : 's'}) and was stopped` };
     case 'memory':
       return { reason: REASONS.EVAL_MEMORY, detail: `the evaluation ran out of memory (Wasm memory cap ${memoryLimit} bytes): ${outcome.message}` };
     case 'trap':
@@ -138,6 +175,9 @@ export async function createGovernor(options: GovernorOptions): Promise<Governor
   const bundlePath = resolve(options.bundle);
   const pinsPath = resolve(options.pins ?? defaultPinsPath(bundlePath));
   const timeoutMs = options.timeoutMs ?? 250;
+  const stepLimit = options.stepLimit ?? timeoutMs * STEPS_PER_MS;
+  if (!Number.isSafeInteger(stepLimit) || stepLimit <= 0) throw new RangeError(`stepLimit must be a positive integer, got ${stepLimit}`);
+  const isolation = options.isolation ?? 'auto';
   const memoryLimitBytes = options.memoryLimitBytes ?? 64 * 1024 * 1024;
   const maxInputBytes = options.maxInputBytes ?? 1 << 20;
   const now = options.now ?? wallClockNs;
@@ -152,14 +192,12 @@ export async function createGovernor(options: GovernorOptions): Promise<Governor
       ? parseVerificationKeys(options.parentKeys)
       : options.parentKeys ?? (signingKey ? [publicHalf(signingKey)] : []);
   const artifactHeaderText = signingKey ? artifactHeader(signingKey.alg, signingKey.kid) : '';
-  // Artifacts are signed in the evaluation workers (off the main thread, in parallel).
-  const workerSigner = signingKey
-    ? { jwk: signingKey.key.export({ format: 'jwk' }) as Record<string, unknown>, alg: signingKey.alg }
-    : undefined;
   // What the environment attestation's config digest covers: everything that changes decisions.
   const config = {
     entrypoint,
     timeout_ms: timeoutMs,
+    step_limit: stepLimit,
+    isolation,
     memory_limit_bytes: memoryLimitBytes,
     heap_limit_mb: options.heapLimitMb ?? 256,
     max_input_bytes: maxInputBytes,
@@ -173,11 +211,14 @@ export async function createGovernor(options: GovernorOptions): Promise<Governor
 
   let active: Active = { ok: false, reason: REASONS.NO_ACTIVE_BUNDLE, detail: 'no bundle is loaded yet', sha256: null };
   let closed = false;
+  /** Decisions being made now (one alone signs on this thread: see signer.ts). */
+  let inFlight = 0;
+  let poolSignatures = 0;
   let reloading: Promise<GovernorStatus> = Promise.resolve(status());
 
   function status(): GovernorStatus {
     if (active.ok) {
-      return { active: true, bundle_sha256: active.loaded.sha256, environment: active.env, environment_sha256: active.envDigest };
+      return { active: true, bundle_sha256: active.loaded.sha256, evaluation: active.evaluation, environment: active.env, environment_sha256: active.envDigest };
     }
     return { active: false, bundle_sha256: active.sha256, reason: active.reason, detail: active.detail };
   }
@@ -195,24 +236,13 @@ export async function createGovernor(options: GovernorOptions): Promise<Governor
       active = { ok: false, reason: load.reason, detail: load.detail, sha256: load.sha256 ?? null };
     } else {
       try {
-        const engine = await PolicyEngine.start({
-          wasm: load.loaded.wasm,
-          data: load.loaded.bundle.data,
-          entrypoint,
-          timeoutMs,
-          memoryLimitBytes,
-          maxInputBytes,
-          strictBuiltins: options.strictBuiltins === true,
-          workers: options.workers ?? 2,
-          heapLimitMb: options.heapLimitMb,
-          signer: workerSigner,
-        });
+        const { engine, evaluation } = await startEngine(load.loaded);
         if (closed) {
           await engine.close();
           return status();
         }
         const env = environmentAttestation(load.loaded.sha256, config);
-        active = { ok: true, loaded: load.loaded, engine, env, envDigest: environmentDigest(env) };
+        active = { ok: true, loaded: load.loaded, engine, evaluation, env, envDigest: environmentDigest(env) };
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         const reason = err instanceof EngineLoadError && /entrypoint/.test(message) ? REASONS.ENTRYPOINT_UNKNOWN : REASONS.BUNDLE_INVALID;
@@ -221,6 +251,36 @@ export async function createGovernor(options: GovernorOptions): Promise<Governor
     }
     if (previous.ok) void previous.engine.close(true); // let its in-flight decisions finish
     return status();
+  }
+
+  /** Inline when the module allows it (and the caller did not ask for workers), else a worker pool. */
+  async function startEngine(loaded: LoadedBundle): Promise<{ engine: Engine; evaluation: 'inline' | 'worker' }> {
+    const dataJson = JSON.stringify(loaded.bundle.data ?? {});
+    const memoryPages = { initial: INITIAL_PAGES, maximum: Math.max(INITIAL_PAGES, Math.floor(memoryLimitBytes / PAGE)) };
+    const strictBuiltins = options.strictBuiltins === true;
+    if (isolation !== 'worker') {
+      let verdict;
+      try {
+        verdict = InlineEngine.start({ wasm: loaded.wasm, dataJson, entrypoint, memoryPages, strictBuiltins, stepLimit });
+      } catch (err) {
+        throw new EngineLoadError(err instanceof Error ? err.message : String(err));
+      }
+      if (verdict.ok) return { engine: verdict.engine, evaluation: 'inline' };
+      if (isolation === 'inline') throw new EngineLoadError(`the policy cannot be evaluated inline: ${verdict.why}`);
+    }
+    const engine = await PolicyEngine.start({
+      wasm: loaded.wasm,
+      dataJson,
+      entrypoint,
+      timeoutMs,
+      stepLimit,
+      memoryPages,
+      maxInputBytes,
+      strictBuiltins,
+      workers: options.workers ?? 2,
+      heapLimitMb: options.heapLimitMb,
+    });
+    return { engine, evaluation: 'worker' };
   }
 
   function reload(): Promise<GovernorStatus> {
@@ -256,17 +316,15 @@ export async function createGovernor(options: GovernorOptions): Promise<Governor
     const nowNs = now();
     const nowSeconds = Number(nowNs / 1_000_000_000n);
     const state = active;
-    const base = {
-      version: 1 as const,
-      entrypoint,
-      time: formatTimeNs(nowNs),
-      time_ns: nowNs.toString(),
-      bundle_sha256: state.ok ? state.loaded.sha256 : state.sha256,
-    };
-    const deny = (reason: ReasonCode, detail: string, extra: Partial<DecisionRecord> = {}): GovernedDecision => {
-      const record: DecisionRecord = { ...base, decision: 'deny', allow: false, reasons: [reason], detail, input_sha256: null, ...extra };
-      if (state.ok && state.loaded.revision && record.bundle_revision === undefined) record.bundle_revision = state.loaded.revision;
-      return { allowed: false, record, recordJson: recordJson(record) };
+    const time = formatTimeNs(nowNs);
+    const timeNs = nowNs.toString();
+    const bundleSha256 = state.ok ? state.loaded.sha256 : state.sha256;
+    const bundleRevision = state.ok ? state.loaded.revision || undefined : undefined;
+    const record = (allow: boolean, reasons: ReasonCode[], detail: string | undefined, about: RecordAbout | undefined, result?: JsonValue): DecisionRecord =>
+      makeRecord({ allow, reasons, detail, bundle_sha256: bundleSha256, bundle_revision: bundleRevision, entrypoint, about, result, time, time_ns: timeNs });
+    const deny = (reason: ReasonCode, detail: string, about?: RecordAbout, result?: JsonValue): GovernedDecision => {
+      const denied = record(false, [reason], detail, about, result);
+      return { allowed: false, record: denied, recordJson: recordJson(denied) };
     };
 
     const checked = validateRequest(raw, maxInputBytes);
@@ -275,28 +333,20 @@ export async function createGovernor(options: GovernorOptions): Promise<Governor
     if (request.ttl_seconds !== undefined && request.ttl_seconds > ttlSeconds) {
       return deny(REASONS.INPUT_INVALID, `malformed request: ttl_seconds ${request.ttl_seconds} exceeds the governor's artifact lifetime (${ttlSeconds} s)`);
     }
-    const argsDigest = sha256Hex(checked.argsCanonical);
-    const about: Partial<DecisionRecord> = {
+    const about: RecordAbout = {
       subject: request.subject.id,
       action: request.action,
       resource: request.resource,
-      args_sha256: argsDigest,
+      args_sha256: sha256Hex(checked.argsCanonical),
     };
-    // The policy sees the request, with the parent artifact replaced by its verified claims.
-    const input: Record<string, JsonValue> = {
-      subject: request.subject,
-      action: request.action,
-      resource: request.resource,
-      args: request.args,
-      context: request.context,
-    };
-    if (request.ttl_seconds !== undefined) input.ttl_seconds = request.ttl_seconds;
     // The artifact's end: the asked-for or default lifetime; a child never outlives its parent.
     let exp = nowSeconds + (request.ttl_seconds ?? ttlSeconds);
+    // Without a parent the policy input is exactly the normalized request, already canonicalized;
+    // with one, the parent artifact is replaced by its verified claims.
+    let inputJson = checked.canonical;
     if (request.parent !== undefined) {
       const parent = verifyParent(request.parent, nowSeconds);
       if (!parent.ok) return deny(REASONS.PARENT_INVALID, parent.detail, about);
-      input.parent = parent.claims;
       about.parent_jti = parent.claims.jti as string;
       const parentExp = parent.claims.exp as number;
       if (exp > parentExp) {
@@ -306,33 +356,20 @@ export async function createGovernor(options: GovernorOptions): Promise<Governor
         }
         exp = parentExp;
       }
-    }
-    // Without a parent the policy input is exactly the normalized request, already canonicalized.
-    const inputJson = request.parent === undefined ? checked.canonical : canonicalize(input);
-    about.input_sha256 = sha256Hex(inputJson);
-    if (!state.ok) return deny(state.reason, state.detail, about);
-
-    // What an allow needs besides the policy's answer (decision.ts builds the record and claims).
-    let template: AllowTemplate | undefined;
-    if (signingKey) {
-      const record = { ...base, ...about, input_sha256: about.input_sha256 } as AllowTemplate['record'];
-      if (state.loaded.revision) record.bundle_revision = state.loaded.revision;
-      const claims: AllowTemplate['claims'] = {
-        iss: issuer,
-        sub: request.subject.id,
-        aud: audience,
-        iat: nowSeconds,
-        nbf: nowSeconds,
-        exp,
-        jti: newJti(),
-        intent: { action: request.action, resource: request.resource, args_sha256: argsDigest },
-        policy: { bundle_sha256: state.loaded.sha256, entrypoint },
-        input_sha256: about.input_sha256,
-        env_sha256: state.envDigest,
+      const input: Record<string, JsonValue> = {
+        subject: request.subject,
+        action: request.action,
+        resource: request.resource,
+        args: request.args,
+        context: request.context,
+        parent: parent.claims,
       };
-      if (about.parent_jti !== undefined) claims.parent_jti = about.parent_jti;
-      template = { record, claims, defaultScope: [request.action], header: artifactHeaderText };
+      if (request.ttl_seconds !== undefined) input.ttl_seconds = request.ttl_seconds;
+      inputJson = canonicalize(input);
     }
+    const inputSha256 = sha256Hex(inputJson);
+    about.input_sha256 = inputSha256;
+    if (!state.ok) return deny(state.reason, state.detail, about);
 
     const outcome = await state.engine.evaluate(inputJson, nowNs);
     if (outcome.kind !== 'result') {
@@ -340,27 +377,59 @@ export async function createGovernor(options: GovernorOptions): Promise<Governor
       return deny(reason, detail, about);
     }
     const verdict = interpretResultSet(outcome.resultSet);
-    const withResult = verdict.result === undefined ? about : { ...about, result: verdict.result };
-    if (!verdict.allow) return deny(verdict.reason, verdict.detail ?? 'denied', withResult);
-    if (!signingKey || !template) return deny(REASONS.SIGNING_KEY_MISSING, 'the policy allowed, but no signing key is configured to issue the artifact', withResult);
-    const record = allowRecord(template, verdict);
-    const recordText = recordJson(record);
-    const claims = allowClaims(template, verdict, sha256Hex(recordText));
-    const signingInput = `${template.header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+    if (!verdict.allow) return deny(verdict.reason, verdict.detail ?? 'denied', about, verdict.result);
+    if (!signingKey) return deny(REASONS.SIGNING_KEY_MISSING, 'the policy allowed, but no signing key is configured to issue the artifact', about, verdict.result);
+
+    const allowed = record(true, [REASONS.ALLOWED], undefined, about, verdict.result);
+    const allowedJson = recordJson(allowed);
+    const claims = allowClaims(
+      {
+        iss: issuer,
+        sub: about.subject,
+        aud: audience,
+        iat: nowSeconds,
+        nbf: nowSeconds,
+        exp,
+        jti: newJti(),
+        intent: { action: about.action, resource: about.resource, args_sha256: about.args_sha256 },
+        policy: { bundle_sha256: state.loaded.sha256, entrypoint },
+        input_sha256: inputSha256,
+        decision_sha256: sha256Hex(allowedJson),
+        env_sha256: state.envDigest,
+        scope: verdict.scope ?? [about.action],
+      },
+      about.parent_jti,
+    );
+    const signingInput = `${artifactHeaderText}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
     let signature: string;
     try {
-      signature = await state.engine.sign(signingInput);
+      // With other decisions waiting, sign on the pool so this thread evaluates them meanwhile.
+      if (inFlight > 1 && poolSignatures < POOL_SIGNATURES) {
+        poolSignatures++;
+        try {
+          signature = await signJws(signingKey, signingInput);
+        } finally {
+          poolSignatures--;
+        }
+      } else signature = signJwsNow(signingKey, signingInput);
     } catch (err) {
-      return deny(REASONS.SIGNING_FAILED, `the artifact could not be signed: ${(err as Error).message}`, withResult);
+      return deny(REASONS.SIGNING_FAILED, `the artifact could not be signed: ${(err as Error).message}`, about, verdict.result);
     }
-    return { allowed: true, record, recordJson: recordText, artifact: `${signingInput}.${signature}`, claims };
+    return { allowed: true, record: allowed, recordJson: allowedJson, artifact: `${signingInput}.${signature}`, claims };
   }
 
   async function authorize(raw: unknown): Promise<GovernedDecision> {
     let decision: GovernedDecision;
     try {
       if (closed) decision = failClosed(REASONS.GOVERNOR_CLOSED, 'the governor is closed');
-      else decision = await decide(raw);
+      else {
+        inFlight++;
+        try {
+          decision = await decide(raw);
+        } finally {
+          inFlight--;
+        }
+      }
     } catch (err) {
       decision = failClosed(REASONS.EVAL_ERROR, `internal error: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -381,18 +450,15 @@ export async function createGovernor(options: GovernorOptions): Promise<Governor
     } catch {
       nowNs = 0n;
     }
-    const record: DecisionRecord = {
-      version: 1,
-      decision: 'deny',
+    const record = makeRecord({
       allow: false,
       reasons: [reason],
       detail,
       bundle_sha256: active.ok ? active.loaded.sha256 : active.sha256,
       entrypoint,
-      input_sha256: null,
       time: formatTimeNs(nowNs),
       time_ns: nowNs.toString(),
-    };
+    });
     return { allowed: false, record, recordJson: recordJson(record) };
   }
 

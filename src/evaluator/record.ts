@@ -34,6 +34,57 @@ export interface DecisionRecord {
   result?: JsonValue;
 }
 
+/** What a record says about the request (absent when the request was malformed). */
+export interface RecordAbout {
+  subject: string;
+  action: string;
+  resource: string;
+  args_sha256: string;
+  /** Unset until the policy input is known (a parent artifact is part of it). */
+  input_sha256?: string;
+  parent_jti?: string;
+}
+
+export interface RecordParts {
+  allow: boolean;
+  reasons: ReasonCode[];
+  detail?: string;
+  bundle_sha256: string | null;
+  bundle_revision?: string;
+  entrypoint: string;
+  about?: RecordAbout;
+  result?: JsonValue;
+  time: string;
+  time_ns: string;
+}
+
+/**
+ * A decision record, its fields inserted in RFC 8785 order (action, allow, args_sha256, …,
+ * version), so that recordJson writes it with JSON.stringify and no sorting.
+ */
+export function makeRecord(parts: RecordParts): DecisionRecord {
+  const { about } = parts;
+  const record = {} as DecisionRecord;
+  if (about) record.action = about.action;
+  record.allow = parts.allow;
+  if (about) record.args_sha256 = about.args_sha256;
+  if (parts.bundle_revision) record.bundle_revision = parts.bundle_revision;
+  record.bundle_sha256 = parts.bundle_sha256;
+  record.decision = parts.allow ? 'allow' : 'deny';
+  if (parts.detail !== undefined) record.detail = parts.detail;
+  record.entrypoint = parts.entrypoint;
+  record.input_sha256 = about?.input_sha256 ?? null;
+  if (about?.parent_jti !== undefined) record.parent_jti = about.parent_jti;
+  record.reasons = parts.reasons;
+  if (about) record.resource = about.resource;
+  if (parts.result !== undefined) record.result = parts.result;
+  if (about) record.subject = about.subject;
+  record.time = parts.time;
+  record.time_ns = parts.time_ns;
+  record.version = RECORD_VERSION;
+  return record;
+}
+
 /** The record's canonical bytes (what is hashed, signed over and appended to the audit log). */
 export function recordJson(record: DecisionRecord): string {
   return canonicalize(record);

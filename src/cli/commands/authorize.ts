@@ -22,6 +22,7 @@ interface AuthorizeOptions {
   signatureScope?: string;
   now?: string;
   timeout: string;
+  stepLimit?: string;
   memoryLimit: string;
   ttl: string;
   issuer?: string;
@@ -62,7 +63,13 @@ export function registerAuthorize(program: Command): void {
     .option('--verification-key <file>', 'require a bundle signature that verifies with this public key (JWKS, JWK or PEM)')
     .option('--signature-scope <scope>', 'the scope the bundle signature must carry')
     .option('--now <time>', 'evaluation time (RFC 3339 or ns since the epoch) to re-evaluate a past decision; default: now')
-    .option('--timeout <ms>', 'evaluation time limit in milliseconds', '250')
+    .option(
+      '--timeout <ms>',
+      'evaluation time limit in milliseconds: the wall clock for a policy evaluated in a worker, and the default\n' +
+        'step budget (× 10,000 loop iterations) for one evaluated inline (a bundle built by govern)',
+      '250',
+    )
+    .option('--step-limit <n>', 'loop iterations one evaluation may run before it is stopped (EVAL_TIMEOUT); default: --timeout × 10,000')
     .option('--memory-limit <bytes>', 'cap on the policy\'s Wasm memory in bytes', String(64 * 1024 * 1024))
     .option('--ttl <seconds>', 'artifact lifetime in seconds', '60')
     .option('--issuer <iss>', 'artifact issuer (iss)', 'govern')
@@ -103,11 +110,12 @@ export function registerAuthorize(program: Command): void {
           signingKey,
           now: nowNs === undefined ? undefined : () => nowNs!,
           timeoutMs: positiveInt(opts.timeout, '--timeout'),
+          stepLimit: opts.stepLimit === undefined ? undefined : positiveInt(opts.stepLimit, '--step-limit'),
           memoryLimitBytes: positiveInt(opts.memoryLimit, '--memory-limit'),
           ttlSeconds: positiveInt(opts.ttl, '--ttl'),
           issuer: opts.issuer,
           audience: opts.audience,
-          workers: 1, // one decision: one worker is enough
+          workers: 1, // one decision: one worker is enough, when the policy needs one
         });
       } catch (err) {
         if (err instanceof SignatureError) throw new CliError(`unusable key: ${err.message}`);
