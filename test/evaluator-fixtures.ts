@@ -13,7 +13,9 @@ export type FakeBehaviour =
   | { kind: 'result'; resultSet: string }
   | { kind: 'loop' }
   | { kind: 'trap' }
-  | { kind: 'oom' };
+  | { kind: 'oom' }
+  /** A start function that never returns: instantiating the module hangs. */
+  | { kind: 'hang-on-load' };
 
 function watString(text: string): string {
   return Array.from(Buffer.from(text + '\0'), (b) => `\\${b.toString(16).padStart(2, '0')}`).join('');
@@ -56,6 +58,7 @@ export function fakePolicyWasm(behaviour: FakeBehaviour, entrypoint = 'test/allo
   (func (export "entrypoints") (result i32) (i32.const 64))
   (func (export "opa_eval") (param i32 i32 i32 i32 i32 i32 i32) (result i32) ${body} (i32.const 4096))
   ${options.metered ? '(func (export "govern_steps_set") (param i64)) (func (export "govern_steps_left") (result i64) (i64.const 0))' : ''}
+  ${behaviour.kind === 'hang-on-load' ? '(func $hang (loop $spin (br $spin))) (start $hang)' : ''}
 )`;
   const module = binaryen.parseText(wat);
   try {

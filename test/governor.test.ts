@@ -166,6 +166,14 @@ describe('governor: one denial per cause', () => {
     expect((await g.authorize(SAMPLE_REQUEST)).record.reasons).toEqual(['EVAL_TIMEOUT']);
   });
 
+  it('BUNDLE_INVALID, not a hang, for a module that never finishes loading', async () => {
+    const dir = tempDir();
+    const g = await governor({ bundle: writeFakeBundle(dir, fakePolicyWasm({ kind: 'hang-on-load' })), entrypoint: 'test/allow', signingKey: await signingKey() });
+    expect(g.status()).toMatchObject({ active: false, reason: 'BUNDLE_INVALID' });
+    expect(g.status().detail).toContain('did not load within');
+    expect((await g.authorize(SAMPLE_REQUEST)).record.reasons).toEqual(['BUNDLE_INVALID']);
+  }, 60_000);
+
   it('EVAL_MEMORY: the policy exhausts its capped memory', async () => {
     const dir = tempDir();
     const g = await governor({

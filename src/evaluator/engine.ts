@@ -55,6 +55,9 @@ interface Slot {
   ready: Promise<void>;
 }
 
+/** How long a worker may take to load the policy (or the time limit, if longer). */
+const LOAD_TIMEOUT_MS = 10_000;
+
 type Exchange = { kind: 'answer'; status: EvalStatus; text: string } | { kind: 'timeout' } | { kind: 'unavailable'; message: string };
 
 export class PolicyEngine {
@@ -122,12 +125,21 @@ export class PolicyEngine {
     );
     worker.on('exit', (code) => died(EvalStatus.ERROR, `the evaluation worker exited (${code})`));
     const ready = new Promise<void>((resolve, reject) => {
-      worker.once('message', (hello: WorkerHello) => {
-        if (hello.type === 'ready') resolve();
-        else reject(new EngineLoadError(hello.message));
-      });
-      worker.once('error', (err) => reject(new EngineLoadError(`the evaluation worker failed: ${err.message}`)));
-      worker.once('exit', (code) => reject(new EngineLoadError(`the evaluation worker exited (${code})`)));
+      // A module that never finishes loading (a start function that does not return) is refused.
+      const loadLimitMs = Math.max(LOAD_TIMEOUT_MS, this.options.timeoutMs);
+      const timer = setTimeout(() => {
+        reject(new EngineLoadError(`the policy did not load within ${loadLimitMs} ms`));
+        void worker.terminate();
+      }, loadLimitMs);
+      const settle = (outcome: () => void): void => {
+        clearTimeout(timer);
+        outcome();
+      };
+      worker.once('message', (hello: WorkerHello) =>
+        settle(() => (hello.type === 'ready' ? resolve() : reject(new EngineLoadError(hello.message)))),
+      );
+      worker.once('error', (err) => settle(() => reject(new EngineLoadError(`the evaluation worker failed: ${err.message}`))));
+      worker.once('exit', (code) => settle(() => reject(new EngineLoadError(`the evaluation worker exited (${code})`))));
     });
     // Referenced while starting and while working, so a pending decision keeps the process alive;
     // unreferenced when idle, so a forgotten governor does not keep it alive.

@@ -11,6 +11,12 @@ import { classifyFailure, describe, unboundedBuiltin, type EvalOutcome } from '.
 // The SDK's CommonJS build exposes loadPolicySync (the ESM entry only re-exports loadPolicy).
 const opa = createRequire(import.meta.url)('@open-policy-agent/opa-wasm') as typeof import('@open-policy-agent/opa-wasm');
 
+// Node's types leave out the WebAssembly namespace under lib ES2022; only Module is needed.
+type WasmModule = object;
+const Wasm = (globalThis as unknown as {
+  WebAssembly: { Module: { new (bytes: Uint8Array): WasmModule; exports(module: WasmModule): { name: string; kind: string }[] } };
+}).WebAssembly;
+
 interface WasmExports {
   govern_steps_set?: (budget: bigint) => void;
   builtins(): number;
@@ -43,14 +49,14 @@ export class InlineEngine {
   private requestNow = 0n;
   private closed = false;
   private readonly builtins: ReturnType<typeof createHostBuiltins>;
-  private readonly module: unknown;
   private readonly encoder = new TextEncoder();
 
-  private constructor(private readonly options: InlineOptions) {
+  private constructor(
+    private readonly options: InlineOptions,
+    private readonly module: WasmModule,
+  ) {
     // time.now_ns answers the request's own evaluation time, never the wall clock.
     this.builtins = createHostBuiltins({ now: () => this.requestNow, strict: options.strictBuiltins, allowNondeterministic: false });
-    const WebAssembly = (globalThis as unknown as { WebAssembly: { Module: new (bytes: Uint8Array) => unknown } }).WebAssembly;
-    this.module = new WebAssembly.Module(options.wasm);
     this.instance = this.instantiate();
   }
 
@@ -59,12 +65,17 @@ export class InlineEngine {
    * step budget), or calling a builtin with unbounded run time. Throws when the policy does not load.
    */
   static start(options: InlineOptions): InlineVerdict {
-    const engine = new InlineEngine(options);
-    const { exports, entrypoints } = engine.instance!;
+    const module = new Wasm.Module(options.wasm);
+    // Checked before instantiating: a module without the budget never runs on this thread, not
+    // even a start function.
+    if (!Wasm.Module.exports(module).some((e) => e.name === 'govern_steps_set' && e.kind === 'function')) {
+      return { ok: false, why: 'the module has no step budget (it was not linked by govern)' };
+    }
+    const engine = new InlineEngine(options, module);
+    const { entrypoints } = engine.instance!;
     if (!entrypoints.includes(options.entrypoint)) {
       throw new Error(`entrypoint "${options.entrypoint}" is not in the policy (it has: ${entrypoints.join(', ') || 'none'})`);
     }
-    if (typeof exports.govern_steps_set !== 'function') return { ok: false, why: 'the module has no step budget (it was not linked by govern)' };
     const unbounded = engine.builtinNames().filter(unboundedBuiltin);
     if (unbounded.length > 0) return { ok: false, why: `the policy calls ${unbounded.join(', ')}, whose run time is unbounded` };
     return { ok: true, engine };
