@@ -45,18 +45,10 @@ export interface RecordAbout {
   parent_jti?: string;
 }
 
-export interface RecordParts {
-  allow: boolean;
-  reasons: ReasonCode[];
-  detail?: string;
-  bundle_sha256: string | null;
-  bundle_revision?: string;
-  entrypoint: string;
+/** A record's own fields; `about` brings the request's. */
+export type RecordParts = Pick<DecisionRecord, 'allow' | 'reasons' | 'detail' | 'bundle_sha256' | 'bundle_revision' | 'entrypoint' | 'result' | 'time' | 'time_ns'> & {
   about?: RecordAbout;
-  result?: JsonValue;
-  time: string;
-  time_ns: string;
-}
+};
 
 /**
  * A decision record, its fields inserted in RFC 8785 order (action, allow, args_sha256, …,
