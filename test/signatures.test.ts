@@ -48,6 +48,16 @@ describe('bundle signatures', () => {
     expect(hashBundleFile('x.rego', enc('a'))).not.toBe(hashBundleFile('x.rego', enc('a ')));
   });
 
+  it('hashes JSON numbers as written, as OPA does (json.Number): 1.0, 1e3 and big integers keep their text', () => {
+    const hash = hashBundleFile('data.json', enc('{ "c": 100000000000000000000001, "b": [1e3, -0], "a": 1.0 }'));
+    expect(hash).toBe(hashBundleFile('other.bin', enc('{"a":1.0,"b":[1e3,-0],"c":100000000000000000000001}')));
+    expect(hash).not.toBe(hashBundleFile('data.json', enc('{"a":1,"b":[1000,0],"c":100000000000000000000001}')));
+  });
+
+  it('refuses to hash a data.json whose keys repeat with different values (which value counts is ambiguous)', () => {
+    expect(() => hashBundleFile('data.json', enc('{"a":1,"a":2}'))).toThrow(/data\.json: cannot hash.*Duplicate key/);
+  });
+
   it('refuses: a changed file, an extra file, a missing file, another key, no signature', async () => {
     const keys = await generateKeys();
     const other = await generateKeys();

@@ -2,8 +2,8 @@
 // the JWS payload lists every file of the bundle with its hash:
 //   {"files": [{"name": ".manifest", "hash": "<hex>", "algorithm": "SHA-256"}, …], "keyid": "…"}
 // Structured files (data.json, data.yaml, .manifest) are hashed over their parsed value with object
-// keys in sorted order (OPA's rule, so whitespace and key order do not matter); every other file
-// over its raw bytes. A bundle verifies only when the JWS verifies with the configured key and the
+// keys in sorted order and numbers written as they were in the file (OPA's rule, so whitespace and
+// key order do not matter, but `1.0` and `1` differ); every other file over its raw bytes. A bundle verifies only when the JWS verifies with the configured key and the
 // files in the archive are exactly the files listed, each with the listed hash.
 //
 // The JWS helpers here (key loading, compact signing with node:crypto) are also what signs
@@ -16,6 +16,7 @@ import {
   verify as cryptoVerify,
   type KeyObject,
 } from 'node:crypto';
+import { isLosslessNumber, parse as parseLosslessJson } from 'lossless-json';
 import { parse as parseYaml } from 'yaml';
 
 export const SIGNATURES_FILE = '.signatures.json';
@@ -198,7 +199,10 @@ function goJsonPrimitive(value: unknown): string {
 }
 
 function hashStructured(value: unknown, hash: ReturnType<typeof createHash>): void {
-  if (Array.isArray(value)) {
+  if (isLosslessNumber(value)) {
+    // OPA decodes numbers as json.Number, which Go writes back exactly as it was read.
+    hash.update(value.value);
+  } else if (Array.isArray(value)) {
     hash.update('[');
     value.forEach((v, i) => {
       if (i > 0) hash.update(',');
@@ -228,7 +232,8 @@ export function hashBundleFile(name: string, data: Uint8Array): string {
     const text = Buffer.from(data).toString('utf8');
     let value: unknown;
     try {
-      value = name.endsWith('.yaml') ? parseYaml(text) : JSON.parse(text);
+      // JSON numbers keep their text (lossless-json), as OPA's do; YAML numbers are converted, as OPA converts them.
+      value = name.endsWith('.yaml') ? parseYaml(text) : parseLosslessJson(text);
     } catch (err) {
       throw new SignatureError(`${name}: cannot hash, not valid ${name.endsWith('.yaml') ? 'YAML' : 'JSON'} (${(err as Error).message})`);
     }
