@@ -53,6 +53,12 @@ describe('nondeterminism', () => {
     expect(() => open['net.lookup_ip_addr']!('example.com')).toThrow(/^eval_builtin_error: net\.lookup_ip_addr: not allowed/);
   });
 
+  it('still reports a malformed http.send request the way OPA does (a type error), before refusing it', () => {
+    expect(() => lenient['http.send']!({ method: 'get' })).toThrow('eval_type_error: http.send: missing required request parameters(s): {"url"}');
+    expect(() => lenient['http.send']!({ url: 'u', method: 'get', verb: 'x', also: 1 })).toThrow('eval_type_error: http.send: invalid request parameters(s): {"also", "verb"}');
+    expect(() => lenient['http.send']!('get')).toThrow('eval_type_error: http.send: operand 1 must be object but got string');
+  });
+
   it('declares every builtin it implements', () => {
     expect(HOST_BUILTIN_NAMES).toEqual(expect.arrayContaining(['units.parse', 'regex.match', 'io.jwt.decode_verify', 'graphql.parse', 'time.format']));
     expect(Object.keys(lenient).sort()).toEqual([...HOST_BUILTIN_NAMES]);

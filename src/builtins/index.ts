@@ -5,7 +5,7 @@
 // invalid input ("eval_builtin_error: <name>: …") makes the expression undefined unless `strict`
 // is set. Nondeterministic builtins are refused unless `allowNondeterministic` is set.
 import { createHash, randomBytes } from 'node:crypto';
-import { type BuiltinContext, type BuiltinFamily, BuiltinError, containsRaw, rawJsonText } from './common.js';
+import { type BuiltinContext, type BuiltinFamily, BuiltinError, containsRaw, isObject, operandError, rawJsonText, typeFail } from './common.js';
 import { unitsBuiltins } from './units.js';
 import { regexBuiltins } from './regex.js';
 import { globBuiltins } from './glob.js';
@@ -79,14 +79,34 @@ export const NONDETERMINISTIC_BUILTINS: readonly string[] = Object.freeze([
 const NETWORK_BUILTINS = new Set(['http.send', 'net.lookup_ip_addr']);
 
 const ALL: BuiltinFamily = Object.assign({}, ...FAMILIES, {
-  'http.send': refuseNetwork('http.send'),
-  'net.lookup_ip_addr': refuseNetwork('net.lookup_ip_addr'),
+  'http.send': (_ctx: BuiltinContext, request: unknown) => {
+    // A malformed request is the same type error as in OPA; a well-formed one is still refused.
+    checkHttpRequest(request);
+    return refuseNetwork('http.send');
+  },
+  'net.lookup_ip_addr': () => refuseNetwork('net.lookup_ip_addr'),
 });
 
-function refuseNetwork(name: string) {
-  return (): never => {
-    throw new Error(`eval_builtin_error: ${name}: not allowed in governed evaluation (network access)`);
-  };
+function refuseNetwork(name: string): never {
+  throw new Error(`eval_builtin_error: ${name}: not allowed in governed evaluation (network access)`);
+}
+
+/** The request parameters OPA's http.send knows; method and url are required. */
+const HTTP_SEND_KEYS = new Set([
+  'method', 'url', 'body', 'raw_body', 'headers', 'enable_redirect', 'force_json_decode', 'force_yaml_decode',
+  'tls_use_system_certs', 'tls_ca_cert', 'tls_ca_cert_file', 'tls_ca_cert_env_variable', 'tls_client_cert',
+  'tls_client_cert_file', 'tls_client_cert_env_variable', 'tls_client_key', 'tls_client_key_file',
+  'tls_client_key_env_variable', 'tls_insecure_skip_verify', 'tls_server_name', 'timeout', 'cache', 'force_cache',
+  'force_cache_duration_seconds', 'raise_error', 'caching_mode', 'max_retry_attempts', 'cache_ignored_headers',
+]);
+
+function checkHttpRequest(request: unknown): void {
+  if (!isObject(request)) return operandError(1, 'object', request);
+  const asSet = (keys: string[]): string => `{${keys.sort().map((k) => JSON.stringify(k)).join(', ')}}`;
+  const unknown = Object.keys(request).filter((k) => !HTTP_SEND_KEYS.has(k));
+  if (unknown.length > 0) typeFail(`invalid request parameters(s): ${asSet(unknown)}`);
+  const missing = ['method', 'url'].filter((k) => !(k in request));
+  if (missing.length > 0) typeFail(`missing required request parameters(s): ${asSet(missing)}`);
 }
 
 /** Every builtin name implemented here (the code generator declares these as host imports). */
