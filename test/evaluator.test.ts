@@ -46,6 +46,13 @@ describe.each(['inline', 'worker'] as const)('governor with compiled Rego, evalu
     expect((await g.authorize({ ...SAMPLE_REQUEST, resource: 'rm' })).record.reasons).toEqual(['POLICY_DENIED']);
   });
 
+  it('sets returned by host builtins are sets in the policy', async () => {
+    const g = await governorFor(
+      'package p\ndecision if {\n  net.cidr_expand("10.0.0.0/31") == {"10.0.0.0", "10.0.0.1"}\n  is_set(graph.reachable({"a": ["b"], "b": []}, ["a"]))\n}\n',
+    );
+    expect((await g.authorize(SAMPLE_REQUEST)).allowed).toBe(true);
+  });
+
   it('DECISION_UNDEFINED when no rule body holds and there is no default', async () => {
     const g = await governorFor('package p\ndecision if input.resource == "nothing"\n');
     expect((await g.authorize(SAMPLE_REQUEST)).record.reasons).toEqual(['DECISION_UNDEFINED']);

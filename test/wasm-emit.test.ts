@@ -4,7 +4,8 @@ import { loadPolicy } from '@open-policy-agent/opa-wasm';
 import { describe, expect, it } from 'vitest';
 import { createHostBuiltins } from '../src/builtins/index.js';
 import { compilePolicy, compilePolicyFast } from '../src/wasm/compile.js';
-import { ABI_EXPORTS, GOVERN_EXPORTS } from '../src/wasm/link-shared.js';
+import { ABI_EXPORTS } from '../src/wasm/link-shared.js';
+import { GOVERN_EXPORTS } from '../src/wasm/govern-abi.js';
 
 const POLICY = `package app
 

@@ -43,8 +43,9 @@ export interface HostBuiltinOptions {
   seed?: string;
   /**
    * Return set results (net.cidr_merge, graph.reachable, …) as Rego sets, written in Rego's set
-   * syntax as raw text. Only for a Wasm module whose opa_json_parse accepts that syntax; without
-   * it sets come back as sorted arrays (what plain JSON can carry).
+   * syntax as raw text. Only for a Wasm module whose opa_json_parse accepts that syntax (one linked
+   * by govern: isGovernLinked in src/wasm/govern-abi.ts); without it sets come back as sorted arrays
+   * (what plain JSON can carry, and what OPA's own Wasm hosts hand back).
    */
   regoSets?: boolean;
 }

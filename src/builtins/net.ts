@@ -152,7 +152,7 @@ function cidrExpand(s: string): string[] {
   if (size > BigInt(MAX_EXPAND)) fail(`CIDR ${s} is too large to expand`);
   const out: string[] = [];
   for (let v = c.network; v <= lastAddress(c); v++) out.push(formatIP(v, c.bits));
-  return out;
+  return toSet(out);
 }
 
 /** Minimal CIDR blocks covering [start, end]. */

@@ -177,7 +177,7 @@ export async function runCase(c: ConformanceCase): Promise<CaseResult> {
   let got: unknown;
   try {
     // OPA answers nondeterministic builtins (time.now_ns, rand.intn) too; the cases only check shapes.
-    const builtins = createHostBuiltins({ strict: c.strict_error === true, allowNondeterministic: true });
+    const builtins = createHostBuiltins({ strict: c.strict_error === true, allowNondeterministic: true, regoSets: true });
     const policy = await loadPolicy(compiled.wasm, undefined, builtins as any);
     if (c.data !== undefined) policy.setData(c.data as object);
     got = policy.evaluate(input, QUERY_ENTRYPOINT);

@@ -6,16 +6,11 @@
 // After any failure the instance is discarded and a fresh one takes its place.
 import { createRequire } from 'node:module';
 import { createHostBuiltins } from '../builtins/index.js';
+import { isGovernLinked, Wasm, type WasmModule } from '../wasm/govern-abi.js';
 import { classifyFailure, describe, unboundedBuiltin, type EvalOutcome } from './outcome.js';
 
 // The SDK's CommonJS build exposes loadPolicySync (the ESM entry only re-exports loadPolicy).
 const opa = createRequire(import.meta.url)('@open-policy-agent/opa-wasm') as typeof import('@open-policy-agent/opa-wasm');
-
-// Node's types leave out the WebAssembly namespace under lib ES2022; only Module is needed.
-type WasmModule = object;
-const Wasm = (globalThis as unknown as {
-  WebAssembly: { Module: { new (bytes: Uint8Array): WasmModule; exports(module: WasmModule): { name: string; kind: string }[] } };
-}).WebAssembly;
 
 interface WasmExports {
   govern_steps_set?: (budget: bigint) => void;
@@ -56,7 +51,8 @@ export class InlineEngine {
     private readonly module: WasmModule,
   ) {
     // time.now_ns answers the request's own evaluation time, never the wall clock.
-    this.builtins = createHostBuiltins({ now: () => this.requestNow, strict: options.strictBuiltins, allowNondeterministic: false });
+    // Only govern-linked modules run inline, and they take sets back from host builtins.
+    this.builtins = createHostBuiltins({ now: () => this.requestNow, strict: options.strictBuiltins, allowNondeterministic: false, regoSets: true });
     this.instance = this.instantiate();
   }
 
@@ -68,7 +64,7 @@ export class InlineEngine {
     const module = new Wasm.Module(options.wasm);
     // Checked before instantiating: a module without the budget never runs on this thread, not
     // even a start function.
-    if (!Wasm.Module.exports(module).some((e) => e.name === 'govern_steps_set' && e.kind === 'function')) {
+    if (!isGovernLinked(module)) {
       return { ok: false, why: 'the module has no step budget (it was not linked by govern)' };
     }
     const engine = new InlineEngine(options, module);

@@ -3,6 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { createHostBuiltins } from '../builtins/index.js';
+import { isGovernLinked } from '../wasm/govern-abi.js';
 import { DONE, EvalStatus, HEADER_BYTES, LENGTH, NOW_INDEX, REQUEST, STATE, STATUS, type WorkerConfig, type WorkerHello } from './channel.js';
 import { classifyFailure, describe } from './outcome.js';
 
@@ -17,7 +18,12 @@ const encoder = new TextEncoder();
 
 // time.now_ns answers the request's own evaluation time, never the wall clock.
 let requestNow = 0n;
-const builtins = createHostBuiltins({ now: () => requestNow, strict: config.strictBuiltins, allowNondeterministic: false });
+const builtins = createHostBuiltins({
+  now: () => requestNow,
+  strict: config.strictBuiltins,
+  allowNondeterministic: false,
+  regoSets: isGovernLinked(config.wasm),
+});
 
 function hello(message: WorkerHello): void {
   parentPort!.postMessage(message);

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Block, Policy, Stmt, Where } from '../plan/ir.js';
 import { CodegenError, conflictMessage, type BuiltinTarget, type StaticLayout } from './codegen.js';
+import { GOVERN_EXPORTS } from './govern-abi.js';
 
 /** Exports that make up OPA's Wasm ABI (1.3); everything else the runtime exports is removed. */
 export const ABI_EXPORTS = new Set([
@@ -31,8 +32,6 @@ export const ABI_EXPORTS = new Set([
   'memory',
 ]);
 
-/** govern's own exports, kept besides the ABI: the step budget (runtime README). */
-export const GOVERN_EXPORTS = new Set(['govern_steps_set', 'govern_steps_left']);
 
 /** Whether a runtime export survives linking. */
 export function keepsExport(name: string): boolean {

@@ -147,7 +147,7 @@ export async function runRegoTests(paths: string[], options: { run?: RegExp; ver
   if (runnable.length > 0) {
     const compiled = compilePolicy(sources, { entrypoints, regoVersion: options.regoVersion });
     if (compiled.errors.length > 0 || !compiled.wasm) return { results: [], errors: compiled.errors, sources };
-    const policy = await loadPolicy(compiled.wasm, undefined, createHostBuiltins({ now: () => runClock }) as never);
+    const policy = await loadPolicy(compiled.wasm, undefined, createHostBuiltins({ now: () => runClock, regoSets: true }) as never);
     policy.setData(data);
     for (const [i, t] of runnable.entries()) {
       const started = performance.now();
@@ -203,7 +203,7 @@ async function explainFailure(t: FoundTest, sources: SourceFile[], data: Record<
       const others = sources.filter((s) => s !== source);
       const compiled = compilePolicy([...others, { file: source.file, text: source.text + extra }], { entrypoints: [`${pkgPath}/${helper}`], regoVersion });
       if (!compiled.wasm) return undefined;
-      const policy = await loadPolicy(compiled.wasm, undefined, createHostBuiltins({ now: () => runClock }) as never);
+      const policy = await loadPolicy(compiled.wasm, undefined, createHostBuiltins({ now: () => runClock, regoSets: true }) as never);
       policy.setData(data);
       const rs = policy.evaluate(undefined, `${pkgPath}/${helper}`) as unknown[];
       if (rs.length > 0) continue;
@@ -241,7 +241,7 @@ async function comparisonValues(
   const extra = `\n${helper} := [${l}, ${r}] if {\n${prefix}\ntrue\n}\n`;
   const compiled = compilePolicy([...others, { file: source.file, text: source.text + extra }], { entrypoints: [`${pkgPath}/${helper}`], regoVersion });
   if (!compiled.wasm) return undefined;
-  const policy = await loadPolicy(compiled.wasm, undefined, createHostBuiltins({ now: () => runClock }) as never);
+  const policy = await loadPolicy(compiled.wasm, undefined, createHostBuiltins({ now: () => runClock, regoSets: true }) as never);
   policy.setData(data);
   const rs = policy.evaluate(undefined, `${pkgPath}/${helper}`) as { result: unknown[] }[];
   if (rs.length === 0) return undefined;

@@ -70,7 +70,8 @@ export function opa_eval(reserved: i32, entrypoint: i32, data: usize, input: usi
 }
 
 // ---------------------------------------------------------------- JSON
-export function opa_json_parse(p: usize, n: usize): usize { return parseJSON(p, n, false); }
+// Hosts only: also reads Rego's set syntax, so a host builtin can return a set (raw text).
+export function opa_json_parse(p: usize, n: usize): usize { return parseJSON(p, n, true); }
 export function opa_value_parse(p: usize, n: usize): usize { return parseJSON(p, n, true); }
 export function opa_json_dump(v: usize): usize { return dumpJSON(v); }
 export function opa_value_dump(v: usize): usize { return dumpRego(v); }
