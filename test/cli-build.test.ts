@@ -93,6 +93,19 @@ describe('govern eval', () => {
     expect(JSON.parse(undefinedQuery.stdout)).toEqual([]);
   });
 
+  it('shows the value of a query that is one term, as OPA does (false included); bindings otherwise', () => {
+    const args = ['-d', join(dir, 'authz.rego'), '-d', join(dir, 'data.json'), '-i', join(dir, 'input.json')];
+    expect(JSON.parse(govern('eval', 'data.admins', ...args).stdout)).toEqual([{ result: ['alice'] }]);
+    expect(JSON.parse(govern('eval', 'data.authz.allow == false', ...args).stdout)).toEqual([]);
+    expect(JSON.parse(govern('eval', 'false').stdout)).toEqual([{ result: false }]);
+    expect(govern('eval', 'upper("x")', '--format', 'pretty').stdout).toBe('"X"\n');
+    expect(JSON.parse(govern('eval', 'data.admins[i]', ...args).stdout)).toEqual([{ i: 0 }]);
+    expect(JSON.parse(govern('eval', 'data.nothing.here').stdout)).toEqual([]);
+    const unknown = govern('eval', 'nope(1)');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('eval/query:1:1: rego_type_error: undefined function nope');
+  });
+
   it('refuses a non-Rego, non-data file among -d paths', () => {
     const r = govern('eval', 'x := 1', '-d', join(dir, 'notes.txt'));
     expect(r.code).toBe(2);

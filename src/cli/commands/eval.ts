@@ -5,6 +5,9 @@ import { loadPolicy } from '@open-policy-agent/opa-wasm';
 import type { Command } from 'commander';
 import { BundleError, bundleEntrypoints, bundleWasm, readBundle } from '../../bundle/bundle.js';
 import { createHostBuiltins } from '../../builtins/index.js';
+import { isGovernLinked } from '../../wasm/govern-abi.js';
+import type { Term } from '../../syntax/ast.js';
+import { parseQuery } from '../../syntax/parser.js';
 import { CliError } from '../errors.js';
 import { loadCompiler, loadPaths, normalizeEntrypoint, parseDocument, printRegoErrors } from './build.js';
 
@@ -19,6 +22,49 @@ interface EvalOptions {
 
 /** The entrypoint name a query is compiled under. */
 const QUERY_ENTRYPOINT = 'eval/query';
+/** The variable a one-term query's value is bound to (query results leave out `__` names). */
+const VALUE_VAR = 'govern_eval_value';
+/** Operators whose expression is a condition or a binding, not a value to show. */
+const CONDITION_OPERATORS = new Set(['assign', 'eq', 'equal', 'neq', 'lt', 'lte', 'gt', 'gte']);
+
+/** Whether the query is a single plain term (no condition, binding, `some`, `every`, `not` or `with`). */
+function isSingleTerm(query: string, regoVersion: 'v0' | 'v1'): boolean {
+  const parsed = parseQuery(query, QUERY_ENTRYPOINT, { regoVersion });
+  const body = parsed.value?.body;
+  if (!body || body.length !== 1) return false;
+  const expr = body[0]!;
+  if (expr.negated || expr.with.length > 0) return false;
+  const term = expr.value;
+  if (term.type === 'some' || term.type === 'every') return false;
+  if (term.type === 'call') {
+    const head = term.operator.terms[0];
+    const name = term.operator.terms.length === 1 && head?.type === 'var' ? head.name : undefined;
+    if (name !== undefined && CONDITION_OPERATORS.has(name)) return false;
+  }
+  // `data.users[name]` binds name: that query shows its bindings.
+  return !hasQueryVars(term);
+}
+
+/** Whether a term mentions variables of the query itself (comprehension bodies have their own). */
+function hasQueryVars(term: Term): boolean {
+  switch (term.type) {
+    case 'var':
+      return term.name !== 'data' && term.name !== 'input';
+    case 'ref':
+      return term.terms.some(hasQueryVars);
+    case 'call':
+      return term.args.some(hasQueryVars);
+    case 'array':
+    case 'set':
+      return term.items.some(hasQueryVars);
+    case 'object':
+      return term.entries.some(([k, v]) => hasQueryVars(k) || hasQueryVars(v));
+    case 'templatestring':
+      return term.parts.some(hasQueryVars);
+    default:
+      return false;
+  }
+}
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -38,7 +84,7 @@ function evaluationError(err: unknown): CliError {
 export async function evaluate(wasm: Uint8Array, data: unknown, input: unknown, entrypoint: string): Promise<unknown[]> {
   // time.now_ns is one value for the whole evaluation, as in OPA.
   const nowNs = BigInt(Date.now()) * 1_000_000n;
-  const builtins = createHostBuiltins({ now: () => nowNs });
+  const builtins = createHostBuiltins({ now: () => nowNs, regoSets: isGovernLinked(wasm) });
   let policy;
   try {
     policy = await loadPolicy(wasm, undefined, builtins as any);
@@ -115,17 +161,24 @@ export function registerEval(program: Command): void {
       const { sources, data } = loadPaths(opts.data ?? [], { allowData: true });
       const input = readInput(opts.input);
       const { compilePolicy } = await loadCompiler();
-      const result = compilePolicy(sources, {
-        entrypoints: [],
-        queries: [{ name: QUERY_ENTRYPOINT, text: query }],
-        regoVersion: opts.v0Compatible ? 'v0' : 'v1',
-      });
+      const regoVersion = opts.v0Compatible ? 'v0' : 'v1';
+      const compile = (text: string) => compilePolicy(sources, { entrypoints: [], queries: [{ name: QUERY_ENTRYPOINT, text }], regoVersion });
+      // A query that is one term (`data.authz`, `upper(input.name)`) shows that term's value, as
+      // OPA does, false included; other queries show their variables' bindings.
+      const valueQuery = isSingleTerm(query, regoVersion);
+      let result = compile(valueQuery ? `${VALUE_VAR} := (${query})` : query);
+      // Errors are reported against the query as written.
+      if (valueQuery && (result.errors.length > 0 || !result.wasm)) result = compile(query);
       if (result.errors.length > 0 || !result.wasm) {
         printRegoErrors(result.errors, [...sources, { file: QUERY_ENTRYPOINT, text: query }]);
         process.exitCode = 1;
         return;
       }
       const rows = await evaluate(result.wasm, data, input, QUERY_ENTRYPOINT);
+      if (valueQuery) {
+        print(rows.map((row) => ({ result: (row as Record<string, unknown>)[VALUE_VAR] })), opts.format, false);
+        return;
+      }
       const bindings = rows.map((row) =>
         Object.fromEntries(Object.entries((row ?? {}) as Record<string, unknown>).filter(([k]) => !k.startsWith('$') && !/^__local\d+__$/.test(k))),
       );
