@@ -4,7 +4,10 @@ import { loadPolicy } from '@open-policy-agent/opa-wasm';
 import { describe, expect, it } from 'vitest';
 import { createHostBuiltins } from '../src/builtins/index.js';
 import { compilePolicy, compilePolicyFast } from '../src/wasm/compile.js';
-import { ABI_EXPORTS } from '../src/wasm/link-shared.js';
+import { compileWith } from '../src/wasm/compile-core.js';
+import { linkPolicy } from '../src/wasm/link.js';
+import { linkPolicyFast } from '../src/wasm/emit.js';
+import { ABI_EXPORTS, STATIC_LIMIT } from '../src/wasm/link-shared.js';
 import { GOVERN_EXPORTS } from '../src/wasm/govern-abi.js';
 
 const POLICY = `package app
@@ -105,4 +108,24 @@ describe('fast linker (no binaryen)', () => {
     expect(result.wasm).toBeUndefined();
     expect(result.errors[0]?.location.file).toBe('x.rego');
   });
+});
+
+describe('static data larger than the first 5 pages', () => {
+  // 1,500 rules with their own strings: about 370 KB of static data, past the SDK's default memory.
+  const rules = Array.from({ length: 1500 }, (_, i) => `r${i} if input.name == "user-${i}-abcdefghijklmnopqrstuvwxyz-0123456789"`);
+  const sources = [{ file: 'big.rego', text: `package big\n\n${rules.join('\n')}\n` }];
+
+  it.each([
+    ['our writer', linkPolicyFast],
+    ['binaryen', linkPolicy],
+  ] as const)('is copied in by a start function (%s): the plain SDK loads it with its default memory and evaluates', async (_name, link) => {
+    const compiled = compileWith(link, sources, { entrypoints: ['big'], optimize: false });
+    expect(compiled.errors).toEqual([]);
+    const policy = await loadPolicy(compiled.wasm!);
+    // The heap starts past the static data, so this module really does exceed the first pages.
+    expect((policy as unknown as { baseHeapPtr: number }).baseHeapPtr).toBeGreaterThan(STATIC_LIMIT);
+    const result = policy.evaluate({ name: 'user-1499-abcdefghijklmnopqrstuvwxyz-0123456789' }, 'big') as { result: Record<string, boolean> }[];
+    expect(result[0]!.result).toEqual({ r1499: true });
+    expect(policy.evaluate({ name: 'user-7-abcdefghijklmnopqrstuvwxyz-0123456789' }, 'big')[0].result).toEqual({ r7: true });
+  }, 60_000);
 });

@@ -6,7 +6,7 @@
 // Same policy in → byte-identical wasm out.
 import type { Policy } from '../plan/ir.js';
 import { CodegenError, generateFunctions, type Emitter, type ValType } from './codegen.js';
-import { allStmts, keepsExport, LinkError, mangleBuiltin, planPolicyStatic, readRuntime, type LinkOptions } from './link-shared.js';
+import { allStmts, keepsExport, LinkError, mangleBuiltin, planPolicyStatic, readRuntime, staticPlacement, type LinkOptions } from './link-shared.js';
 
 const I32 = 0x7f;
 const EMPTY_BLOCK = 0x40;
@@ -104,6 +104,35 @@ function binary(op: number, a: unknown, b: unknown): Node {
 }
 
 /** Generated functions, collected by the code generator and written after the runtime's. */
+/** The start function that grows the memory and copies passive static data (then runs the runtime's). */
+const STATIC_INIT = 'govern:static_init';
+
+/**
+ * `if memory.size < pages { memory.grow(pages - memory.size) }; memory.init segment → base;
+ * data.drop segment; call runtimeStart`. A grow the host refuses leaves memory.init out of bounds:
+ * instantiation traps, which loaders report.
+ */
+function staticInit(base: number, length: number, pages: number, segment: number, runtimeStart: () => number): Node {
+  return (w) => {
+    w.byte(0x3f); w.byte(0x00); // memory.size
+    w.byte(0x41); w.s32(pages);
+    w.byte(0x49); // i32.lt_u
+    w.byte(0x04); w.byte(EMPTY_BLOCK); // if
+    w.byte(0x41); w.s32(pages);
+    w.byte(0x3f); w.byte(0x00);
+    w.byte(0x6b); // i32.sub
+    w.byte(0x40); w.byte(0x00); // memory.grow
+    w.byte(0x1a); // drop
+    w.byte(0x0b); // end
+    w.byte(0x41); w.s32(base);
+    w.byte(0x41); w.s32(0);
+    w.byte(0x41); w.s32(length);
+    w.byte(0xfc); w.u32(8); w.u32(segment); w.byte(0x00); // memory.init
+    w.byte(0xfc); w.u32(9); w.u32(segment); // data.drop
+    w.byte(0x10); w.u32(runtimeStart()); // call
+  };
+}
+
 interface GeneratedFunc {
   name: string;
   params: number;
@@ -555,6 +584,16 @@ export function linkPolicyFast(policy: Policy, options: LinkOptions): Uint8Array
     if (!replacement) throw new LinkError(`the runtime imports policy.${imp.base}, which the linker does not provide`);
     generated.push(replacement);
   }
+  // Static data past the first pages is copied in by a start function (see staticPlacement).
+  const placement = staticPlacement(end);
+  const dataSection = mod.sections.find((sec) => sec.id === 11);
+  const runtimeSegments = dataSection ? new Reader(mod.bytes, dataSection.start).u32() : 0;
+  const startSection = mod.sections.find((sec) => sec.id === 8);
+  if (placement.passive && laid.bytes.length > 0) {
+    if (!startSection) throw new LinkError('internal error: the runtime has no start function to chain the static data copy to');
+    const runtimeStart = new Reader(mod.bytes, startSection.start).u32();
+    generated.push({ name: STATIC_INIT, params: 0, result: 'none', vars: 0, body: staticInit(base, laid.bytes.length, placement.pages, runtimeSegments, () => remap(runtimeStart)) });
+  }
   const funcIndex = new Map<string, number>();
   const firstGenerated = importCount + mod.funcTypes.length;
   generated.forEach((f, i) => funcIndex.set(f.name, firstGenerated + i));
@@ -642,7 +681,7 @@ export function linkPolicyFast(policy: Policy, options: LinkOptions): Uint8Array
         break;
       }
       case 8:
-        w.u32(remap(new Reader(bytes, start).u32()));
+        w.u32(funcIndex.get(STATIC_INIT) ?? remap(new Reader(bytes, start).u32()));
         break;
       case 9: {
         const r = new Reader(bytes, start);
@@ -698,7 +737,10 @@ export function linkPolicyFast(policy: Policy, options: LinkOptions): Uint8Array
         const count = r.u32();
         w.u32(count + (laid.bytes.length > 0 ? 1 : 0));
         w.bytes(bytes.subarray(r.at, sectionEnd));
-        if (laid.bytes.length > 0) {
+        if (laid.bytes.length > 0 && placement.passive) {
+          w.byte(1); // passive: copied by the start function
+          w.sized(laid.bytes);
+        } else if (laid.bytes.length > 0) {
           w.byte(0);
           w.byte(0x41);
           w.s32(base);

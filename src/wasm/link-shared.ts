@@ -38,8 +38,18 @@ export function keepsExport(name: string): boolean {
   return ABI_EXPORTS.has(name) || GOVERN_EXPORTS.has(name);
 }
 
-/** Keep runtime + policy static data within the SDK's default 5 pages. */
+/**
+ * The memory every host gives a module at first: the SDK's default of 5 pages. Static data that
+ * fits below it goes into an active data segment. Larger static data would make instantiation fail
+ * in such a host, so it goes into a passive segment instead, which a start function copies into
+ * place after growing the memory (see staticInit in both linkers).
+ */
 export const STATIC_LIMIT = 5 * 65536;
+
+/** Whether the static data ending at `end` must be copied in by a start function, and the pages it needs. */
+export function staticPlacement(end: number): { passive: boolean; pages: number } {
+  return { passive: end > STATIC_LIMIT, pages: Math.ceil(end / 65536) };
+}
 
 export interface LinkOptions {
   /** Names of the builtins the host (SDK + govern's host builtins) can supply. */
@@ -226,7 +236,6 @@ export function planPolicyStatic(policy: Policy, stmts: Stmt[], options: LinkOpt
   const base = align(hooks.heapPointerInit(), 16);
   const laid = layoutStatic(strings, locations, base);
   const end = align(base + laid.bytes.length, 16);
-  if (end > STATIC_LIMIT) throw new LinkError(`the policy's static data (${laid.bytes.length} bytes) does not fit in the default 5 pages of memory`);
   const layout: StaticLayout = {
     stringValue: (i) => {
       const v = laid.values[i];

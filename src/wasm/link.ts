@@ -6,7 +6,7 @@
 import binaryen from 'binaryen';
 import type { Policy } from '../plan/ir.js';
 import { generateFunctions, type Emitter, type Expr, type ValType } from './codegen.js';
-import { allStmts, keepsExport, LinkError, mangleBuiltin, planPolicyStatic, readRuntime, type LinkOptions } from './link-shared.js';
+import { allStmts, keepsExport, LinkError, mangleBuiltin, planPolicyStatic, readRuntime, staticPlacement, type LinkOptions } from './link-shared.js';
 
 export { ABI_EXPORTS, LinkError, mangleBuiltin, readRuntime, type LinkOptions } from './link-shared.js';
 
@@ -22,8 +22,8 @@ export function warmUpLinker(): void {
 
 const encoder = new TextEncoder();
 
-/** Writes bytes into binaryen's own heap and adds an active data segment at `offset`. */
-function addDataSegment(m: binaryen.Module, name: string, memory: string, offset: number, bytes: Uint8Array): void {
+/** Writes bytes into binaryen's own heap and adds a data segment: active at `offset`, or passive. */
+function addDataSegment(m: binaryen.Module, name: string, memory: string, offset: number | 'passive', bytes: Uint8Array): void {
   const b = binaryen as any;
   const cstr = (text: string): number => {
     const data = encoder.encode(text);
@@ -36,7 +36,8 @@ function addDataSegment(m: binaryen.Module, name: string, memory: string, offset
   const memPtr = cstr(memory);
   const dataPtr = b._malloc(Math.max(1, bytes.length));
   for (let i = 0; i < bytes.length; i++) b.__i32_store8(dataPtr + i, bytes[i]);
-  b._BinaryenAddDataSegment(m.ptr, namePtr, memPtr, false, m.i32.const(offset), dataPtr, bytes.length);
+  const passive = offset === 'passive';
+  b._BinaryenAddDataSegment(m.ptr, namePtr, memPtr, passive, passive ? 0 : m.i32.const(offset), dataPtr, bytes.length);
   b._free(namePtr);
   b._free(memPtr);
   b._free(dataPtr);
@@ -228,8 +229,22 @@ function linkInto(m: binaryen.Module, policy: Policy, options: LinkOptions): Uin
   replace('builtins', binaryen.none, i32, nameObject(hostNames.map((s, id) => [s, id])), [i32]);
   replace('entrypoints', binaryen.none, i32, nameObject(entrypointNames.map((s, id) => [s, id])), [i32]);
 
-  // Static data right after the runtime's; the heap starts after it.
-  if (laid.bytes.length > 0) addDataSegment(m, 'policy/static', memory, base, laid.bytes);
+  // Static data right after the runtime's; the heap starts after it. Past the first pages it is a
+  // passive segment that a start function copies in (see staticPlacement), before the runtime's own start.
+  const placement = staticPlacement(end);
+  if (laid.bytes.length > 0 && placement.passive) {
+    addDataSegment(m, 'policy/static', memory, 'passive', laid.bytes);
+    const runtimeStart = m.getStart();
+    if (!runtimeStart) throw new LinkError('internal error: the runtime has no start function to chain the static data copy to');
+    const size = (): number => m.memory.size(memory);
+    const init = m.addFunction('govern:static_init', binaryen.none, binaryen.none, [], m.block(null, [
+      m.if(m.i32.lt_u(size(), m.i32.const(placement.pages)), m.drop(m.memory.grow(m.i32.sub(m.i32.const(placement.pages), size()), memory))),
+      m.memory.init('policy/static', m.i32.const(base), m.i32.const(0), m.i32.const(laid.bytes.length), memory),
+      m.data.drop('policy/static'),
+      m.call(binaryen.getFunctionInfo(runtimeStart).name, [], binaryen.none),
+    ]));
+    m.setStart(init);
+  } else if (laid.bytes.length > 0) addDataSegment(m, 'policy/static', memory, base, laid.bytes);
   setGlobalInit(m, heapPtr, end);
   if (options.strictBuiltinErrors && symbols.globals.has('rt_strict')) setGlobalInit(m, rtGlobal('rt_strict'), 1);
 
