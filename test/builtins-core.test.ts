@@ -53,6 +53,16 @@ describe('nondeterminism', () => {
     expect(() => open['net.lookup_ip_addr']!('example.com')).toThrow(/^eval_builtin_error: net\.lookup_ip_addr: not allowed/);
   });
 
+  it('reads the sets a govern module marks among the arguments, at any depth', () => {
+    const set = (...items: unknown[]) => ({ '\u0000set': items });
+    expect(lenient['net.cidr_contains_matches']!(set('1.1.2.0/24', '1.1.1.0/24'), '1.1.1.1')).toEqual([['1.1.1.0/24', '1.1.1.1']]);
+    expect(lenient['net.cidr_contains_matches']!(['1.1.2.0/24', '1.1.1.0/24'], '1.1.1.1')).toEqual([[1, '1.1.1.1']]); // an array: indexes
+    const sets = createHostBuiltins({ regoSets: true });
+    const graph = { a: set('b'), b: set() };
+    const reached = sets['graph.reachable']!(graph, set('a')) as ArrayBuffer;
+    expect(new TextDecoder().decode(reached)).toBe('{"a","b"}');
+  });
+
   it('still reports a malformed http.send request the way OPA does (a type error), before refusing it', () => {
     expect(() => lenient['http.send']!({ method: 'get' })).toThrow('eval_type_error: http.send: missing required request parameters(s): {"url"}');
     expect(() => lenient['http.send']!({ url: 'u', method: 'get', verb: 'x', also: 1 })).toThrow('eval_type_error: http.send: invalid request parameters(s): {"also", "verb"}');

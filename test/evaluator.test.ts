@@ -46,9 +46,10 @@ describe.each(['inline', 'worker'] as const)('governor with compiled Rego, evalu
     expect((await g.authorize({ ...SAMPLE_REQUEST, resource: 'rm' })).record.reasons).toEqual(['POLICY_DENIED']);
   });
 
-  it('sets returned by host builtins are sets in the policy', async () => {
+  it('sets cross host builtins both ways: sets passed in stay sets, sets returned are sets', async () => {
     const g = await governorFor(
-      'package p\ndecision if {\n  net.cidr_expand("10.0.0.0/31") == {"10.0.0.0", "10.0.0.1"}\n  is_set(graph.reachable({"a": ["b"], "b": []}, ["a"]))\n}\n',
+      'package p\ndecision if {\n  net.cidr_expand("10.0.0.0/31") == {"10.0.0.0", "10.0.0.1"}\n  is_set(graph.reachable({"a": ["b"], "b": []}, ["a"]))\n' +
+        '  net.cidr_contains_matches({"10.0.0.0/8"}, "10.1.2.3") == {["10.0.0.0/8", "10.1.2.3"]}\n}\n',
     );
     expect((await g.authorize(SAMPLE_REQUEST)).allowed).toBe(true);
   });

@@ -5,7 +5,8 @@
 // invalid input ("eval_builtin_error: <name>: …") makes the expression undefined unless `strict`
 // is set. Nondeterministic builtins are refused unless `allowNondeterministic` is set.
 import { createHash, randomBytes } from 'node:crypto';
-import { type BuiltinContext, type BuiltinFamily, BuiltinError, containsRaw, isObject, operandError, rawJsonText, typeFail } from './common.js';
+import { SET_MARKER } from '../wasm/govern-abi.js';
+import { type BuiltinContext, type BuiltinFamily, BuiltinError, containsRaw, isObject, operandError, rawJsonText, toSet, typeFail } from './common.js';
 import { unitsBuiltins } from './units.js';
 import { regexBuiltins } from './regex.js';
 import { globBuiltins } from './glob.js';
@@ -110,6 +111,28 @@ function checkHttpRequest(request: unknown): void {
   if (missing.length > 0) typeFail(`missing required request parameters(s): ${asSet(missing)}`);
 }
 
+/**
+ * A builtin argument as the host receives it: sets that a govern module marked while dumping the
+ * arguments ({"\u0000set": [...]}, see src/wasm/govern-abi.ts) become arrays marked as sets, which
+ * a builtin may tell apart (isMarkedSet) and which leave it as sets again.
+ */
+function fromHostArg(value: unknown): unknown {
+  if (Array.isArray(value)) return value.some(needsDecoding) ? value.map(fromHostArg) : value;
+  if (!isObject(value)) return value;
+  const keys = Object.keys(value);
+  const marked = keys.length === 1 && keys[0] === SET_MARKER ? value[SET_MARKER] : undefined;
+  if (Array.isArray(marked)) return toSet(marked.map(fromHostArg));
+  if (!keys.some((k) => needsDecoding(value[k]))) return value;
+  return Object.fromEntries(keys.map((k) => [k, fromHostArg(value[k])]));
+}
+
+/** Whether a value holds a set marker anywhere (most arguments hold none: they pass untouched). */
+function needsDecoding(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(needsDecoding);
+  if (!isObject(value)) return false;
+  return SET_MARKER in value || Object.values(value).some(needsDecoding);
+}
+
 /** Every builtin name implemented here (the code generator declares these as host imports). */
 export const HOST_BUILTIN_NAMES: readonly string[] = Object.freeze(Object.keys(ALL).sort());
 
@@ -162,7 +185,7 @@ export function createHostBuiltins(options: HostBuiltinOptions = {}): Record<str
         throw new Error(`eval_builtin_error: ${name}: not allowed in governed evaluation (nondeterministic)`);
       }
       try {
-        const value = impl(ctx, ...args);
+        const value = impl(ctx, ...args.map(fromHostArg));
         // exact digits survive only as raw JSON text (see RawNumber)
         if (containsRaw(value, regoSets)) return new TextEncoder().encode(rawJsonText(value, regoSets)).buffer;
         return value;

@@ -1,6 +1,6 @@
 // net.cidr_*: IPv4 and IPv6 addresses as BigInt, Go's parsing and printing rules
 // (IPv4-mapped IPv6 prints as IPv4, IPv6 in RFC 5952 short form).
-import { type BuiltinFamily, type Json, fail, isObject, str, toSet, typeFail, typeName } from './common.js';
+import { type BuiltinFamily, type Json, fail, isMarkedSet, isObject, str, toSet, typeFail, typeName } from './common.js';
 
 interface Address {
   value: bigint;
@@ -214,6 +214,8 @@ function matchOperand(value: unknown, position: number): { key: Json; cidr: stri
     fail(`operand ${position}: element must be string or non-empty array`);
   };
   if (typeof value === 'string') return [{ key: value, cidr: value }];
+  // A set's elements are their own keys; an array's are its indexes.
+  if (isMarkedSet(value)) return (value as Json[]).map((v) => element(v, v));
   if (Array.isArray(value)) return value.map((v, i) => element(i, v));
   if (isObject(value)) return Object.entries(value).map(([k, v]) => element(k, v));
   typeFail(`operand ${position} must be one of {string, array, set, object} but got ${typeName(value)}`);

@@ -70,7 +70,8 @@ export function conflictMessage(
 /** How a builtin the policy calls is reached. */
 export type BuiltinTarget =
   | { kind: 'runtime'; func: string; params: number }
-  | { kind: 'host'; id: number; import: string };
+  /** `marksSets`: the call sets rt_host_args, so sets among the arguments reach the host as sets. */
+  | { kind: 'host'; id: number; import: string; marksSets: boolean };
 
 export interface CodegenContext {
   module: Emitter;
@@ -346,6 +347,16 @@ class FunctionBuilder {
         call = m.call(builtin.func, args, i32);
       } else {
         call = m.call(builtin.import, [m.i32Const(builtin.id), m.i32Const(0), ...args], i32);
+        if (builtin.marksSets) {
+          const hostArgs = this.ctx.rtGlobal('rt_host_args');
+          return [
+            ...this.setLocation(where),
+            m.globalSet(hostArgs, m.i32Const(1)),
+            this.set(result, call),
+            m.globalSet(hostArgs, m.i32Const(0)),
+            this.failIf(m.i32Eqz(this.get(result))),
+          ];
+        }
       }
     }
     return [...this.setLocation(where), this.set(result, call), this.failIf(m.i32Eqz(this.get(result)))];

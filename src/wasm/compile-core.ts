@@ -11,10 +11,10 @@ import { RegoErrors, type RegoError } from '../syntax/diagnostics.js';
 import { parseModule, parseQuery } from '../syntax/parser.js';
 import { CodegenError } from './codegen.js';
 import { linkPolicyFast } from './emit.js';
+import { SDK_BUILTIN_NAMES } from './govern-abi.js';
 import { LinkError, type LinkOptions } from './link-shared.js';
 
-/** Builtins the opa-wasm SDK implements itself (in JS); it prefers them over custom builtins. */
-export const SDK_BUILTIN_NAMES: readonly string[] = ['json.is_valid', 'sprintf', 'regex.split', 'yaml.is_valid', 'yaml.marshal', 'yaml.unmarshal'];
+export { SDK_BUILTIN_NAMES } from './govern-abi.js';
 
 export interface CompileOptions {
   /** Entrypoints, slash-separated (`authz/allow`), in order: the first has id 0. */

@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Block, Policy, Stmt, Where } from '../plan/ir.js';
 import { CodegenError, conflictMessage, type BuiltinTarget, type StaticLayout } from './codegen.js';
-import { GOVERN_EXPORTS } from './govern-abi.js';
+import { GOVERN_EXPORTS, SDK_BUILTIN_NAMES } from './govern-abi.js';
 
 /** Exports that make up OPA's Wasm ABI (1.3); everything else the runtime exports is removed. */
 export const ABI_EXPORTS = new Set([
@@ -221,7 +221,7 @@ export function planPolicyStatic(policy: Policy, stmts: Stmt[], options: LinkOpt
     }
     const id = hostIds.size;
     hostIds.set(name, id);
-    builtins.set(name, { kind: 'host', id, import: importName });
+    builtins.set(name, { kind: 'host', id, import: importName, marksSets: !SDK_BUILTIN_NAMES.includes(name) });
   }
 
   const strings = [...policy.static.strings];

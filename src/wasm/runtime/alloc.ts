@@ -20,6 +20,9 @@ export let rt_location: usize = 0;
 // 1: builtin errors abort evaluation (OPA's strict-builtin-errors); 0: the builtin is undefined.
 export let rt_strict: i32 = 0;
 
+// 1 while the generated code calls a host builtin: opa_json_dump then marks sets (see json.ts).
+export let rt_host_args: i32 = 0;
+
 // @ts-ignore: decorator
 @inline
 export function alloc(size: usize): usize {
@@ -53,6 +56,7 @@ export function opa_heap_ptr_get(): usize {
 export function opa_heap_ptr_set(ptr: usize): void {
   rt_heap_ptr = ptr;
   rt_epoch++;
+  rt_host_args = 0; // a new evaluation: no host call is under way, even if the last one threw
 }
 
 // Writes an ASCII AssemblyScript literal as NUL-terminated bytes at `dst`; returns the end.

@@ -1,6 +1,6 @@
 // Entry of the runtime: OPA's Wasm ABI exports and the value operations the generated code calls.
 // The contract (names, signatures, layout, errors) is README.md in this folder.
-import { alloc, abortWith, opa_heap_ptr_set, rt_heap_ptr } from "./alloc";
+import { alloc, abortWith, opa_heap_ptr_set, rt_heap_ptr, rt_host_args } from "./alloc";
 import { dumpJSON, dumpRego, parseJSON } from "./json";
 import { numFromF64, parseNumber } from "./numbers";
 import {
@@ -10,7 +10,7 @@ import {
 } from "./value";
 
 export {
-  opa_malloc, opa_free, opa_heap_ptr_get, opa_heap_ptr_set, rt_heap_ptr, rt_location, rt_strict,
+  opa_malloc, opa_free, opa_heap_ptr_get, opa_heap_ptr_set, rt_heap_ptr, rt_location, rt_strict, rt_host_args,
 } from "./alloc";
 export * from "./builtins";
 export { govern_steps_set, govern_steps_left } from "./steps";
@@ -73,7 +73,7 @@ export function opa_eval(reserved: i32, entrypoint: i32, data: usize, input: usi
 // Hosts only: also reads Rego's set syntax, so a host builtin can return a set (raw text).
 export function opa_json_parse(p: usize, n: usize): usize { return parseJSON(p, n, true); }
 export function opa_value_parse(p: usize, n: usize): usize { return parseJSON(p, n, true); }
-export function opa_json_dump(v: usize): usize { return dumpJSON(v); }
+export function opa_json_dump(v: usize): usize { return dumpJSON(v, rt_host_args != 0); }
 export function opa_value_dump(v: usize): usize { return dumpRego(v); }
 
 // ---------------------------------------------------------------- constructors

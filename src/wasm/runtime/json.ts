@@ -338,6 +338,7 @@ export function writeJSON(b: usize, v: usize, html: bool): void {
       return;
     }
     case T_SET: {
+      if (markSets) bufAscii(b, SET_MARKER_OPEN);
       bufByte(b, 0x5b);
       const n = tblCount(v);
       if (n == 1) writeJSON(b, load<u32>(soleEntry(v)), html); // a result set: no sorted view needed
@@ -349,6 +350,7 @@ export function writeJSON(b: usize, v: usize, html: bool): void {
         }
       }
       bufByte(b, 0x5d);
+      if (markSets) bufByte(b, 0x7d);
       return;
     }
     case T_OBJ: {
@@ -424,10 +426,18 @@ export function writeRego(b: usize, v: usize): void {
   writeJSON(b, v, false);
 }
 
-export function dumpJSON(v: usize): usize {
+// While a host builtin's arguments are dumped (rt_host_args, set by the generated code around the
+// call), a set is written as {"\u0000set":[…]}: plain JSON has no sets, and the host turns the marker
+// back into one (src/builtins). Every other dump writes sets as arrays, as OPA does.
+const SET_MARKER_OPEN = '{"\\u0000set":';
+let markSets = false;
+
+export function dumpJSON(v: usize, hostArgs: bool = false): usize {
   const b = bufNew(256);
+  markSets = hostArgs;
   if (v == 0) bufAscii(b, "null");
   else writeJSON(b, v, false);
+  markSets = false;
   return bufCStr(b);
 }
 
