@@ -72,6 +72,22 @@ describe('govern test', () => {
     expect(res.stdout.trim().split('\n').at(-1)).toBe(`FAIL: no tests found in ${dir}`);
   });
 
+  it('a runaway test is an ERROR at its step budget (--timeout), and the tests after it still run', async () => {
+    const dir = tempDir('govern-regotest-');
+    writeFileSync(
+      join(dir, 'loop_test.rego'),
+      'package loop\n\ntest_runaway if count([1 | some i in numbers.range(1, 4000); some j in numbers.range(1, 4000)]) > 0\n\ntest_after if true\n',
+    );
+    const res = await runCli(['test', dir, '--timeout', '20ms']);
+    expect(res.code).toBe(1);
+    expect(res.stdout).toMatch(/ERROR .*loop_test\.rego:3: data\.loop\.test_runaway/);
+    expect(res.stdout).toContain('ran past its step budget (200000 loop iterations, from --timeout 20 ms)');
+    expect(res.stdout).toMatch(/PASS .*loop_test\.rego:5: data\.loop\.test_after/);
+    const bad = await runCli(['test', dir, '--timeout', 'soon']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--timeout must be a duration');
+  });
+
   it('exits 0 when every test passes, and --run selects tests', async () => {
     const dir = tempDir('govern-regotest-');
     writeSuite(dir);

@@ -26,6 +26,7 @@ import { PolicyEngine, EngineLoadError } from './engine.js';
 import { InlineEngine } from './inline.js';
 import type { EvalOutcome } from './outcome.js';
 import { signJws, signJwsNow } from './signer.js';
+import { STEPS_PER_MS } from '../wasm/govern-abi.js';
 import { environmentAttestation, environmentDigest, type EnvironmentAttestation } from './environment.js';
 import {
   ARTIFACT_TYPE,
@@ -123,8 +124,6 @@ export interface Governor {
 }
 
 const CLOCK_SKEW_SECONDS = 30;
-/** Default step budget per millisecond of timeoutMs (see GovernorOptions.stepLimit). */
-const STEPS_PER_MS = 10_000;
 /**
  * Signatures on the thread pool at once: one core's worth fewer than the machine has, so the
  * evaluating thread keeps a core to itself; past that a decision signs on its own thread.

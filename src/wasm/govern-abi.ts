@@ -11,6 +11,12 @@ export const SET_MARKER = '\u0000set';
 /** Builtins the opa-wasm SDK implements itself (in JS); it prefers them over custom builtins. */
 export const SDK_BUILTIN_NAMES: readonly string[] = ['json.is_valid', 'sprintf', 'regex.split', 'yaml.is_valid', 'yaml.marshal', 'yaml.unmarshal'];
 
+/**
+ * Loop iterations per millisecond of a time limit, for hosts that turn one into a step budget: a
+ * simple loop iteration takes ~0.1 µs on our CI machines, so the budget runs out near the limit.
+ */
+export const STEPS_PER_MS = 10_000;
+
 /** govern's own exports, kept by the linker besides the ABI's. */
 export const GOVERN_EXPORTS: ReadonlySet<string> = new Set(['govern_steps_set', 'govern_steps_left']);
 

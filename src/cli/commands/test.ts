@@ -5,6 +5,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { extname, join, relative, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadPolicy } from '@open-policy-agent/opa-wasm';
+import { STEPS_PER_MS } from '../../wasm/govern-abi.js';
 import { Option, type Command } from 'commander';
 import { createHostBuiltins } from '../../builtins/index.js';
 import type { Expr, Module, Rule, Term } from '../../syntax/ast.js';
@@ -120,7 +121,13 @@ function errorText(err: unknown): string {
 }
 
 /** Finds and runs the tests under `paths`. */
-export async function runRegoTests(paths: string[], options: { run?: RegExp; verbose?: boolean; regoVersion?: 'v0' | 'v1' } = {}): Promise<RegoTestRun> {
+export async function runRegoTests(
+  paths: string[],
+  options: { run?: RegExp; verbose?: boolean; regoVersion?: 'v0' | 'v1'; timeoutMs?: number } = {},
+): Promise<RegoTestRun> {
+  // Each test may run this many loop iterations (govern's step budget): a runaway test is an
+  // ERROR, not a hung CI job.
+  const stepBudget = BigInt((options.timeoutMs ?? DEFAULT_TEST_TIMEOUT_MS) * STEPS_PER_MS);
   const { sources, data } = collectFiles(paths);
   // time.now_ns is one value for the whole run (constant within every evaluation, as in OPA).
   const runClock = BigInt(Date.now()) * 1_000_000n;
@@ -147,19 +154,27 @@ export async function runRegoTests(paths: string[], options: { run?: RegExp; ver
   if (runnable.length > 0) {
     const compiled = compilePolicy(sources, { entrypoints, regoVersion: options.regoVersion });
     if (compiled.errors.length > 0 || !compiled.wasm) return { results: [], errors: compiled.errors, sources };
-    const policy = await loadPolicy(compiled.wasm, undefined, createHostBuiltins({ now: () => runClock, regoSets: true }) as never);
-    policy.setData(data);
+    const load = async () => {
+      const loaded = await loadPolicy(compiled.wasm!, undefined, createHostBuiltins({ now: () => runClock, regoSets: true }) as never);
+      loaded.setData(data);
+      return loaded;
+    };
+    let policy = await load();
     for (const [i, t] of runnable.entries()) {
       const started = performance.now();
       let status: TestStatus;
       let message: string | undefined;
       try {
+        (policy as unknown as { wasmInstance: { exports: { govern_steps_set(budget: bigint): void } } }).wasmInstance.exports.govern_steps_set(stepBudget);
         const rs = policy.evaluate(undefined, entrypoints[i]) as { result: unknown }[];
         if (rs.length === 0) [status, message] = ['fail', 'the test is undefined (some expression in its body did not hold)'];
         else if (rs[0]!.result === false) [status, message] = ['fail', 'the test is false'];
         else status = 'pass';
       } catch (err) {
-        [status, message] = ['error', errorText(err)];
+        const text = errorText(err);
+        const stopped = /govern_step_limit/.test(text);
+        [status, message] = ['error', stopped ? `the test ran past its step budget (${stepBudget} loop iterations, from --timeout ${options.timeoutMs ?? DEFAULT_TEST_TIMEOUT_MS} ms) and was stopped` : text];
+        policy = await load(); // the instance stopped part-way: the next test gets a fresh one
       }
       const result: RegoTestResult = { ...describe(t), status, durationMs: performance.now() - started };
       if (message) result.message = message;
@@ -293,6 +308,17 @@ export function junitXml(results: RegoTestResult[]): string {
 
 const LABEL: Record<TestStatus, string> = { pass: 'PASS', fail: 'FAIL', error: 'ERROR', skip: 'SKIP' };
 
+/** OPA's default for `opa test --timeout`. */
+const DEFAULT_TEST_TIMEOUT_MS = 5000;
+
+/** `500ms`, `5s`, `1m` or a plain number of milliseconds. */
+function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  const ms = m ? Number(m[1]) * (m[2] === 's' ? 1000 : m[2] === 'm' ? 60_000 : 1) : NaN;
+  if (!Number.isFinite(ms) || ms <= 0) throw new CliError(`--timeout must be a duration such as 500ms, 5s or 1m, got "${text}"`);
+  return Math.ceil(ms);
+}
+
 export function registerTest(program: Command): void {
   program
     .command('test [paths...]')
@@ -302,8 +328,10 @@ export function registerTest(program: Command): void {
     .option('--junit <file>', 'also write the results as JUnit XML to this file (for CI)')
     .option('-v, --verbose', 'for failing tests, show the first expression that did not hold and its values')
     .option('--v0-compatible', 'parse the sources as Rego v0')
+    .option('--timeout <duration>', 'how long one test may run (500ms, 5s, 1m), as a step budget of 10,000 loop iterations per ms; a test past it is an ERROR', '5s')
     .addHelpText('after', '\nExamples:\n  govern test rego/\n  govern test policies/ --run "authz" --junit report.xml\n  govern test -v policies/authz_test.rego\n\nPaths default to ./rego (or . when there is no rego folder). Directories are searched for .rego files\nand data.json / data.yaml files (mounted at their folder, as OPA does).')
-    .action(async (paths: string[], opts: { run?: string; format: string; junit?: string; verbose?: boolean; v0Compatible?: boolean }) => {
+    .action(async (paths: string[], opts: { run?: string; format: string; junit?: string; verbose?: boolean; v0Compatible?: boolean; timeout: string }) => {
+      const timeoutMs = parseDuration(opts.timeout);
       let run: RegExp | undefined;
       if (opts.run !== undefined) {
         try {
@@ -313,7 +341,7 @@ export function registerTest(program: Command): void {
         }
       }
       const targets = paths.length > 0 ? paths : [existsSync('rego') ? 'rego' : '.'];
-      const outcome = await runRegoTests(targets, { run, verbose: opts.verbose, regoVersion: opts.v0Compatible ? 'v0' : 'v1' });
+      const outcome = await runRegoTests(targets, { run, verbose: opts.verbose, regoVersion: opts.v0Compatible ? 'v0' : 'v1', timeoutMs });
       if (outcome.errors.length > 0) {
         for (const e of outcome.errors) {
           const text = outcome.sources.find((s) => s.file === e.location.file)?.text;
