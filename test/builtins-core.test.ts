@@ -63,6 +63,14 @@ describe('nondeterminism', () => {
     expect(new TextDecoder().decode(reached)).toBe('{"a","b"}');
   });
 
+  it('reads the exact integers a govern module marks: timestamps stay exact, other builtins get the nearest double', () => {
+    const ns = { '\u0000num': '1670006453141828752' };
+    expect(lenient['time.format']!(ns)).toBe('2022-12-02T18:40:53.141828752Z');
+    expect(lenient['time.format']!([ns, 'UTC'])).toBe('2022-12-02T18:40:53.141828752Z');
+    // Not a timestamp builtin: the marker becomes the nearest double, as the value was before.
+    expect(lenient['strings.render_template']!('{{.x}}', { x: { '\u0000num': '9007199254740993' } })).toBe('9007199254740992');
+  });
+
   it('still reports a malformed http.send request the way OPA does (a type error), before refusing it', () => {
     expect(() => lenient['http.send']!({ method: 'get' })).toThrow('eval_type_error: http.send: missing required request parameters(s): {"url"}');
     expect(() => lenient['http.send']!({ url: 'u', method: 'get', verb: 'x', also: 1 })).toThrow('eval_type_error: http.send: invalid request parameters(s): {"also", "verb"}');

@@ -5,7 +5,7 @@
 // invalid input ("eval_builtin_error: <name>: …") makes the expression undefined unless `strict`
 // is set. Nondeterministic builtins are refused unless `allowNondeterministic` is set.
 import { createHash, randomBytes } from 'node:crypto';
-import { SET_MARKER } from '../wasm/govern-abi.js';
+import { NUM_MARKER, SET_MARKER } from '../wasm/govern-abi.js';
 import { type BuiltinContext, type BuiltinFamily, BuiltinError, containsRaw, isObject, operandError, rawJsonText, toSet, typeFail } from './common.js';
 import { unitsBuiltins } from './units.js';
 import { regexBuiltins } from './regex.js';
@@ -111,26 +111,34 @@ function checkHttpRequest(request: unknown): void {
   if (missing.length > 0) typeFail(`missing required request parameters(s): ${asSet(missing)}`);
 }
 
+/** Builtins that take nanosecond timestamps: they receive integers beyond ±2^53 as exact bigints. */
+const EXACT_INTEGER_ARGS = new Set(['time.add_date', 'time.clock', 'time.date', 'time.diff', 'time.format', 'time.weekday']);
+
 /**
- * A builtin argument as the host receives it: sets that a govern module marked while dumping the
- * arguments ({"\u0000set": [...]}, see src/wasm/govern-abi.ts) become arrays marked as sets, which
- * a builtin may tell apart (isMarkedSet) and which leave it as sets again.
+ * A builtin argument as the host receives it. A govern module marks what JSON cannot carry while
+ * it dumps the arguments (src/wasm/govern-abi.ts): a set ({"\u0000set": [...]}) becomes an array
+ * marked as a set, which a builtin may tell apart (isMarkedSet) and which leaves it as a set again;
+ * an integer beyond ±2^53 ({"\u0000num": "digits"}) becomes a bigint for the builtins that want
+ * exact timestamps (`exact`), and the nearest double, as before, for the others.
  */
-function fromHostArg(value: unknown): unknown {
-  if (Array.isArray(value)) return value.some(needsDecoding) ? value.map(fromHostArg) : value;
+function fromHostArg(value: unknown, exact: boolean): unknown {
+  if (Array.isArray(value)) return value.some(needsDecoding) ? value.map((v) => fromHostArg(v, exact)) : value;
   if (!isObject(value)) return value;
   const keys = Object.keys(value);
-  const marked = keys.length === 1 && keys[0] === SET_MARKER ? value[SET_MARKER] : undefined;
-  if (Array.isArray(marked)) return toSet(marked.map(fromHostArg));
+  if (keys.length === 1) {
+    const inner = value[keys[0]!];
+    if (keys[0] === SET_MARKER && Array.isArray(inner)) return toSet(inner.map((v) => fromHostArg(v, exact)));
+    if (keys[0] === NUM_MARKER && typeof inner === 'string' && /^-?\d+$/.test(inner)) return exact ? BigInt(inner) : Number(inner);
+  }
   if (!keys.some((k) => needsDecoding(value[k]))) return value;
-  return Object.fromEntries(keys.map((k) => [k, fromHostArg(value[k])]));
+  return Object.fromEntries(keys.map((k) => [k, fromHostArg(value[k], exact)]));
 }
 
-/** Whether a value holds a set marker anywhere (most arguments hold none: they pass untouched). */
+/** Whether a value holds a marker anywhere (most arguments hold none: they pass untouched). */
 function needsDecoding(value: unknown): boolean {
   if (Array.isArray(value)) return value.some(needsDecoding);
   if (!isObject(value)) return false;
-  return SET_MARKER in value || Object.values(value).some(needsDecoding);
+  return SET_MARKER in value || NUM_MARKER in value || Object.values(value).some(needsDecoding);
 }
 
 /** Every builtin name implemented here (the code generator declares these as host imports). */
@@ -185,7 +193,8 @@ export function createHostBuiltins(options: HostBuiltinOptions = {}): Record<str
         throw new Error(`eval_builtin_error: ${name}: not allowed in governed evaluation (nondeterministic)`);
       }
       try {
-        const value = impl(ctx, ...args.map(fromHostArg));
+        const exact = EXACT_INTEGER_ARGS.has(name);
+        const value = impl(ctx, ...args.map((arg) => fromHostArg(arg, exact)));
         // exact digits survive only as raw JSON text (see RawNumber)
         if (containsRaw(value, regoSets)) return new TextEncoder().encode(rawJsonText(value, regoSets)).buffer;
         return value;

@@ -15,9 +15,10 @@ interface Moment {
   zone: string;
 }
 
-function toNs(value: number): bigint {
-  if (!Number.isFinite(value)) fail('timestamp too big');
-  const ns = BigInt(Math.trunc(value));
+/** A timestamp in ns: a number, or a bigint when the policy's integer was beyond ±2^53 (exact). */
+function toNs(value: number | bigint): bigint {
+  if (typeof value === 'number' && !Number.isFinite(value)) fail('timestamp too big');
+  const ns = typeof value === 'bigint' ? value : BigInt(Math.trunc(value));
   if (ns < INT64_MIN || ns > INT64_MAX) fail('timestamp too big');
   return ns;
 }
@@ -39,15 +40,19 @@ function validateZone(zone: string): string {
 
 /** `ns` or `[ns, zone]` operands. */
 function momentOperand(value: unknown, position = 1): Moment {
-  if (typeof value === 'number') return { ns: toNs(value), zone: 'UTC' };
+  if (typeof value === 'number' || typeof value === 'bigint') return { ns: toNs(value), zone: 'UTC' };
   if (Array.isArray(value)) {
     if (value.length !== 2 && value.length !== 3) typeFail(`operand ${position} must be array of two elements but got array of ${value.length} elements`);
-    const ns = num(value[0], position);
+    const ns = timestamp(value[0], position);
     const zone = value[1];
     if (typeof zone !== 'string') typeFail(`operand ${position} must be string but got ${typeName(zone)}`);
     return { ns: toNs(ns), zone: validateZone(zone as string) };
   }
   typeFail(`operand ${position} must be one of {number, array} but got ${typeName(value)}`);
+}
+
+function timestamp(value: unknown, position: number): number | bigint {
+  return typeof value === 'bigint' ? value : num(value, position);
 }
 
 const offsetFormatters = new Map<string, Intl.DateTimeFormat>();
@@ -570,7 +575,7 @@ export const timeBuiltins: BuiltinFamily = {
     return [f.hour, f.minute, f.second];
   },
   'time.weekday': (_ctx, x) => DAYS[fields(momentOperand(x)).weekday],
-  'time.add_date': (_ctx, ns, years, months, days) => addDate(toNs(num(ns, 1)), int(years, 2), int(months, 3), int(days, 4)),
+  'time.add_date': (_ctx, ns, years, months, days) => addDate(toNs(timestamp(ns, 1)), int(years, 2), int(months, 3), int(days, 4)),
   'time.diff': (_ctx, a, b) => diff(momentOperand(a, 1), momentOperand(b, 2)),
   'time.format': (_ctx, x) => {
     const m = momentOperand(x);

@@ -1,11 +1,11 @@
 // JSON (and Rego value syntax) parsing and dumping.
 import { alloc } from "./alloc";
 import { bufByte, bufBytes, bufNew, bufAscii, bufCStr } from "./buf";
-import { parseNumber, writeNumber } from "./numbers";
+import { parseNumber, writeNumber, writeNumberCanonical } from "./numbers";
 import {
   FALSE_V, NULL_V, TRUE_V, T_ARR, T_BOOL, T_NULL, T_NUM, T_OBJ, T_SET, T_STR,
   arrGet, arrLen, arrayPush, newArray, newString, newTable, setAdd, sortedView, strData, strLen, tag,
-  soleEntry, tblCount, tblPut, tblPutStr,
+  soleEntry, tblCount, tblPut, tblPutStr, numKind, numInt, N_INT, N_BIG,
 } from "./value";
 
 // ---------------------------------------------------------------- parsing
@@ -325,7 +325,14 @@ export function writeJSON(b: usize, v: usize, html: bool): void {
   switch (tag(v)) {
     case T_NULL: bufAscii(b, "null"); return;
     case T_BOOL: bufAscii(b, load<u32>(v, 4) ? "true" : "false"); return;
-    case T_NUM: writeNumber(b, v); return;
+    case T_NUM:
+      if (markSets && isBigInteger(v)) {
+        // An integer a double cannot hold, among a host builtin's arguments: its exact digits.
+        bufAscii(b, NUM_MARKER_OPEN);
+        writeNumberCanonical(b, v);
+        bufAscii(b, "\"}");
+      } else writeNumber(b, v);
+      return;
     case T_STR: writeQuoted(b, strData(v), strLen(v), html); return;
     case T_ARR: {
       bufByte(b, 0x5b);
@@ -427,9 +434,20 @@ export function writeRego(b: usize, v: usize): void {
 }
 
 // While a host builtin's arguments are dumped (rt_host_args, set by the generated code around the
-// call), a set is written as {"\u0000set":[…]}: plain JSON has no sets, and the host turns the marker
-// back into one (src/builtins). Every other dump writes sets as arrays, as OPA does.
+// call), a set is written as {"\u0000set":[…]} and an integer beyond ±2^53 as {"\u0000num":"digits"}:
+// plain JSON has no sets, and a double would round the integer; the host reads both markers back
+// (src/builtins). Every other dump writes sets as arrays and numbers as numbers, as OPA does.
 const SET_MARKER_OPEN = '{"\\u0000set":';
+const NUM_MARKER_OPEN = '{"\\u0000num":"';
+const MAX_SAFE: i64 = 9007199254740991;
+
+function isBigInteger(v: usize): bool {
+  const k = numKind(v);
+  if (k == N_BIG) return true;
+  if (k != N_INT) return false;
+  const n = numInt(v);
+  return n > MAX_SAFE || n < -MAX_SAFE;
+}
 let markSets = false;
 
 export function dumpJSON(v: usize, hostArgs: bool = false): usize {
