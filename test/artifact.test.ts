@@ -168,4 +168,17 @@ describe('interop', () => {
     expect(payload.jti).toBe(claims.jti);
     expect((payload.intent as { action: string }).action).toBe('shell.exec');
   });
+
+  it('artifacts of concurrent decisions (signed on the thread pool, or inline when the pool is busy) all verify, each with its own jti', async () => {
+    const decisions = await Promise.all(Array.from({ length: 12 }, () => governor.authorize(SAMPLE_REQUEST)));
+    const jwks = createLocalJWKSet(keys.publicJwks);
+    const jtis = new Set<string>();
+    for (const d of decisions) {
+      expect(d.allowed).toBe(true);
+      const { payload } = await jwtVerify(d.artifact!, jwks, { algorithms: ['EdDSA'], currentDate: new Date((NOW_S + 1) * 1000) });
+      expect(payload.decision_sha256).toBe(digestJson(d.record));
+      jtis.add(payload.jti!);
+    }
+    expect(jtis.size).toBe(12);
+  });
 });
