@@ -27,7 +27,7 @@ import type {
 } from './ast.js';
 import type { RegoError } from './diagnostics.js';
 import { lex, Tok, TOKEN_NAMES, type LexedComment, type Token } from './lexer.js';
-import { isGround } from './terms.js';
+import { isGround, someTerm } from './terms.js';
 
 export interface ParseOptions {
   /** 'v1' (default): OPA 1.x syntax. 'v0': the older syntax, keywords only after imports. */
@@ -1554,23 +1554,8 @@ function valueName(t: Term): string {
 }
 
 function containsCall(t: Term): boolean {
-  switch (t.type) {
-    case 'call':
-      return true;
-    case 'ref':
-      return t.terms.some(containsCall);
-    case 'array':
-    case 'set':
-      return t.items.some(containsCall);
-    case 'object':
-      return t.entries.some(([k, v]) => containsCall(k) || containsCall(v));
-    case 'templatestring':
-      return t.parts.some(containsCall);
-    default:
-      return false;
-  }
+  return someTerm(t, (x) => x.type === 'call');
 }
-
 
 /** The first var/ref/call in a default rule's value (comprehensions are allowed), if any. */
 function findNonConstant(t: Term): string | undefined {

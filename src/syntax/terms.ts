@@ -18,3 +18,28 @@ export function isGround(term: Term): boolean {
       return false;
   }
 }
+
+/**
+ * True when `test` holds for the term or a term inside it: ref segments, call arguments (not the
+ * operator), collection items, template parts. Comprehension bodies are not entered: they have
+ * their own scope.
+ */
+export function someTerm(term: Term, test: (t: Term) => boolean): boolean {
+  if (test(term)) return true;
+  const inner = (t: Term): boolean => someTerm(t, test);
+  switch (term.type) {
+    case 'ref':
+      return term.terms.some(inner);
+    case 'call':
+      return term.args.some(inner);
+    case 'array':
+    case 'set':
+      return term.items.some(inner);
+    case 'object':
+      return term.entries.some(([k, v]) => inner(k) || inner(v));
+    case 'templatestring':
+      return term.parts.some(inner);
+    default:
+      return false;
+  }
+}

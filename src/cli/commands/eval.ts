@@ -8,6 +8,7 @@ import { createHostBuiltins } from '../../builtins/index.js';
 import { isGovernLinked } from '../../wasm/govern-abi.js';
 import type { Term } from '../../syntax/ast.js';
 import { parseQuery } from '../../syntax/parser.js';
+import { someTerm } from '../../syntax/terms.js';
 import { CliError } from '../errors.js';
 import { loadCompiler, loadPaths, normalizeEntrypoint, parseDocument, printRegoErrors } from './build.js';
 
@@ -47,23 +48,7 @@ function isSingleTerm(query: string, regoVersion: 'v0' | 'v1'): boolean {
 
 /** Whether a term mentions variables of the query itself (comprehension bodies have their own). */
 function hasQueryVars(term: Term): boolean {
-  switch (term.type) {
-    case 'var':
-      return term.name !== 'data' && term.name !== 'input';
-    case 'ref':
-      return term.terms.some(hasQueryVars);
-    case 'call':
-      return term.args.some(hasQueryVars);
-    case 'array':
-    case 'set':
-      return term.items.some(hasQueryVars);
-    case 'object':
-      return term.entries.some(([k, v]) => hasQueryVars(k) || hasQueryVars(v));
-    case 'templatestring':
-      return term.parts.some(hasQueryVars);
-    default:
-      return false;
-  }
+  return someTerm(term, (t) => t.type === 'var' && t.name !== 'data' && t.name !== 'input');
 }
 
 function collect(value: string, previous: string[] = []): string[] {
