@@ -4,6 +4,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
+import { SET_MARKER } from '../src/wasm/govern-abi.js';
 
 export const CONFORMANCE_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'shared', 'conformance', 'opa-v1');
 
@@ -20,10 +21,15 @@ export interface DirectCase {
   expect: Expectation;
 }
 
+
 const SET = Symbol('set');
 
-/** Parses a Rego scalar/composite literal (JSON plus sets, raw strings, trailing commas). */
-export function parseRegoLiteral(text: string): { value: unknown } | undefined {
+/**
+ * Parses a Rego scalar/composite literal (JSON plus sets, raw strings, trailing commas). Sets
+ * become arrays (how a builtin's result reads, and what OPA's own Wasm hands builtins), or, with
+ * `sets: 'marked'`, the marker a govern module sends for a set argument (src/wasm/govern-abi.ts).
+ */
+export function parseRegoLiteral(text: string, sets: 'arrays' | 'marked' = 'arrays'): { value: unknown } | undefined {
   let i = 0;
   const ws = () => {
     while (i < text.length && /\s/.test(text[i]!)) i++;
@@ -117,19 +123,19 @@ export function parseRegoLiteral(text: string): { value: unknown } | undefined {
     const v = value();
     ws();
     if (i !== text.length) return undefined;
-    return { value: normalizeSets(v) };
+    return { value: normalizeSets(v, sets === 'marked') };
   } catch {
     return undefined;
   }
 }
 
-/** Sets become arrays, as the SDK hands them to builtins (sorted by their JSON text). */
-function normalizeSets(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(normalizeSets);
+/** Sets become arrays, or set markers when `marked`. */
+function normalizeSets(v: unknown, marked: boolean): unknown {
+  if (Array.isArray(v)) return v.map((x) => normalizeSets(x, marked));
   if (v && typeof v === 'object') {
     const set = (v as any)[SET] as unknown[] | undefined;
-    if (set) return set.map(normalizeSets);
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, normalizeSets(x)]));
+    if (set) return marked ? { [SET_MARKER]: set.map((x) => normalizeSets(x, marked)) } : set.map((x) => normalizeSets(x, marked));
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, normalizeSets(x, marked)]));
   }
   return v;
 }
@@ -166,16 +172,6 @@ function parseCall(text: string, prefixes: string[]): { builtin: string; args: s
   const args = splitArgs(m[2]!);
   if (!args) return undefined;
   return { builtin: m[1]!, args };
-}
-
-function literals(texts: string[]): unknown[] | undefined {
-  const out: unknown[] = [];
-  for (const t of texts) {
-    const v = parseRegoLiteral(t);
-    if (!v) return undefined;
-    out.push(v.value);
-  }
-  return out;
 }
 
 function yamlFiles(dir: string): string[] {
@@ -228,7 +224,7 @@ function parseStep(line: string, prefixes: string[]): Step | undefined {
   if ((m = /^([a-z_][a-z0-9_]*) :?= (.*)$/i.exec(line))) {
     const name = m[1]!;
     const rhs = m[2]!;
-    const lit = parseRegoLiteral(rhs);
+    const lit = parseRegoLiteral(rhs, 'marked'); // a constant the builtin call takes as an argument
     if (lit) return { kind: 'literal', name, value: lit.value };
     if (/^[a-z_][a-z0-9_]*$/i.test(rhs)) return { kind: 'alias', name, from: rhs };
     const call = parseCall(rhs, prefixes);
@@ -246,7 +242,7 @@ function matchCase(c: any, lines: string[], prefixes: string[]): Omit<DirectCase
   let first = 0;
   while (first < lines.length && !lines[first]!.startsWith('p ')) {
     const m = /^([a-z_][a-z0-9_]*) :?= (.*)$/i.exec(lines[first]!);
-    const lit = m && parseRegoLiteral(m[2]!);
+    const lit = m && parseRegoLiteral(m[2]!, 'marked');
     if (!m || !lit) return undefined;
     prelude.push({ kind: 'literal', name: m[1]!, value: lit.value });
     first++;
@@ -285,7 +281,7 @@ function matchCase(c: any, lines: string[], prefixes: string[]): Omit<DirectCase
   for (const t of argTexts) {
     if (env.has(t)) args.push(env.get(t));
     else {
-      const lit = parseRegoLiteral(t);
+      const lit = parseRegoLiteral(t, 'marked');
       if (!lit) return undefined;
       args.push(lit.value);
     }
