@@ -122,7 +122,15 @@ const EXACT_INTEGER_ARGS = new Set(['time.add_date', 'time.clock', 'time.date', 
  * exact timestamps (`exact`), and the nearest double, as before, for the others.
  */
 function fromHostArg(value: unknown, exact: boolean): unknown {
-  if (Array.isArray(value)) return value.some(needsDecoding) ? value.map((v) => fromHostArg(v, exact)) : value;
+  // One pass; a value holding no marker (most arguments) comes back as the same object.
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    value.forEach((v, i) => {
+      const decoded = fromHostArg(v, exact);
+      if (decoded !== v) (copy ??= [...value])[i] = decoded;
+    });
+    return copy ?? value;
+  }
   if (!isObject(value)) return value;
   const keys = Object.keys(value);
   if (keys.length === 1) {
@@ -130,15 +138,12 @@ function fromHostArg(value: unknown, exact: boolean): unknown {
     if (keys[0] === SET_MARKER && Array.isArray(inner)) return toSet(inner.map((v) => fromHostArg(v, exact)));
     if (keys[0] === NUM_MARKER && typeof inner === 'string' && /^-?\d+$/.test(inner)) return exact ? BigInt(inner) : Number(inner);
   }
-  if (!keys.some((k) => needsDecoding(value[k]))) return value;
-  return Object.fromEntries(keys.map((k) => [k, fromHostArg(value[k], exact)]));
-}
-
-/** Whether a value holds a marker anywhere (most arguments hold none: they pass untouched). */
-function needsDecoding(value: unknown): boolean {
-  if (Array.isArray(value)) return value.some(needsDecoding);
-  if (!isObject(value)) return false;
-  return SET_MARKER in value || NUM_MARKER in value || Object.values(value).some(needsDecoding);
+  let copy: Record<string, unknown> | undefined;
+  for (const k of keys) {
+    const decoded = fromHostArg(value[k], exact);
+    if (decoded !== value[k]) (copy ??= { ...value })[k] = decoded;
+  }
+  return copy ?? value;
 }
 
 /** Every builtin name implemented here (the code generator declares these as host imports). */
@@ -182,6 +187,7 @@ export function createHostBuiltins(options: HostBuiltinOptions = {}): Record<str
   };
   const result: Record<string, (...args: any[]) => unknown> = {};
   for (const [name, impl] of Object.entries(ALL)) {
+    const exact = EXACT_INTEGER_ARGS.has(name);
     const refused =
       NETWORK_BUILTINS.has(name) ||
       (NONDETERMINISTIC_BUILTINS.includes(name) &&
@@ -193,7 +199,6 @@ export function createHostBuiltins(options: HostBuiltinOptions = {}): Record<str
         throw new Error(`eval_builtin_error: ${name}: not allowed in governed evaluation (nondeterministic)`);
       }
       try {
-        const exact = EXACT_INTEGER_ARGS.has(name);
         const value = impl(ctx, ...args.map((arg) => fromHostArg(arg, exact)));
         // exact digits survive only as raw JSON text (see RawNumber)
         if (containsRaw(value, regoSets)) return new TextEncoder().encode(rawJsonText(value, regoSets)).buffer;
