@@ -120,16 +120,24 @@ export function base64url(data: Uint8Array | string): string {
   return Buffer.from(data).toString('base64url');
 }
 
-function signBytes(alg: SigningAlgorithm, key: KeyObject, data: Buffer): Buffer {
-  if (alg === 'EdDSA') return cryptoSign(null, data, key);
-  if (alg === 'ES256') return cryptoSign('sha256', data, { key, dsaEncoding: 'ieee-p1363' });
-  return cryptoSign('sha256', data, key);
+/**
+ * What node:crypto's sign/verify take for a JWS algorithm: the digest (none for EdDSA, which
+ * hashes itself) and the key, with JWS's fixed-width r||s encoding for ES256.
+ */
+export function jwsCryptoParams(alg: SigningAlgorithm, key: KeyObject): { digest: string | null; key: KeyObject | { key: KeyObject; dsaEncoding: 'ieee-p1363' } } {
+  if (alg === 'EdDSA') return { digest: null, key };
+  if (alg === 'ES256') return { digest: 'sha256', key: { key, dsaEncoding: 'ieee-p1363' } };
+  return { digest: 'sha256', key };
+}
+
+export function signBytes(alg: SigningAlgorithm, key: KeyObject, data: Buffer): Buffer {
+  const p = jwsCryptoParams(alg, key);
+  return cryptoSign(p.digest, data, p.key);
 }
 
 function verifyBytes(alg: SigningAlgorithm, key: KeyObject, data: Buffer, signature: Buffer): boolean {
-  if (alg === 'EdDSA') return cryptoVerify(null, data, key, signature);
-  if (alg === 'ES256') return cryptoVerify('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, signature);
-  return cryptoVerify('sha256', data, key, signature);
+  const p = jwsCryptoParams(alg, key);
+  return cryptoVerify(p.digest, data, p.key, signature);
 }
 
 /** Signs `payload` (bytes) as a compact JWS; `header` gets `alg` (and `kid`) from the key. */
