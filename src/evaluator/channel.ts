@@ -34,6 +34,8 @@ export interface WorkerConfig {
   channel: SharedArrayBuffer;
   /** Loop iterations one evaluation may run, when the module has govern's step budget. */
   stepLimit: number;
+  /** Host builtins hand sets back as sets (a govern-linked module reads them). */
+  regoSets: boolean;
 }
 
 export type WorkerHello = { type: 'ready'; entrypoints: string[] } | { type: 'error'; message: string };

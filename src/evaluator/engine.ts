@@ -17,6 +17,8 @@ export interface EngineOptions {
   memoryPages: { initial: number; maximum: number };
   maxInputBytes: number;
   strictBuiltins: boolean;
+  /** The module is govern-linked: its host builtins may hand sets back (see createHostBuiltins). */
+  regoSets: boolean;
   /** Loop iterations one evaluation may run (govern-linked modules only). */
   stepLimit: number;
   /** Worker threads evaluating in parallel; default 1. */
@@ -98,6 +100,7 @@ export class PolicyEngine {
       strictBuiltins: this.options.strictBuiltins,
       channel,
       stepLimit: this.options.stepLimit,
+      regoSets: this.options.regoSets,
     };
     // The worker is plain compiled JS: it takes none of the main process's flags (`--input-type`,
     // `--expose-gc` and others are refused by worker threads).

@@ -26,7 +26,7 @@ import { PolicyEngine, EngineLoadError } from './engine.js';
 import { InlineEngine } from './inline.js';
 import type { EvalOutcome } from './outcome.js';
 import { signJws, signJwsNow } from './signer.js';
-import { STEPS_PER_MS } from '../wasm/govern-abi.js';
+import { isGovernLinked, STEPS_PER_MS, Wasm, type WasmModule } from '../wasm/govern-abi.js';
 import { environmentAttestation, environmentDigest, type EnvironmentAttestation } from './environment.js';
 import {
   ARTIFACT_TYPE,
@@ -257,10 +257,16 @@ export async function createGovernor(options: GovernorOptions): Promise<Governor
     const dataJson = JSON.stringify(loaded.bundle.data ?? {});
     const memoryPages = { initial: INITIAL_PAGES, maximum: Math.max(INITIAL_PAGES, Math.floor(memoryLimitBytes / PAGE)) };
     const strictBuiltins = options.strictBuiltins === true;
+    let module: WasmModule;
+    try {
+      module = new Wasm.Module(loaded.wasm); // compiled once, here
+    } catch (err) {
+      throw new EngineLoadError(`cannot load the policy: ${err instanceof Error ? err.message : String(err)}`);
+    }
     if (isolation !== 'worker') {
       let verdict;
       try {
-        verdict = InlineEngine.start({ wasm: loaded.wasm, dataJson, entrypoint, memoryPages, strictBuiltins, stepLimit });
+        verdict = InlineEngine.start({ module, dataJson, entrypoint, memoryPages, strictBuiltins, stepLimit });
       } catch (err) {
         throw new EngineLoadError(err instanceof Error ? err.message : String(err));
       }
@@ -276,6 +282,7 @@ export async function createGovernor(options: GovernorOptions): Promise<Governor
       memoryPages,
       maxInputBytes,
       strictBuiltins,
+      regoSets: isGovernLinked(module),
       workers: options.workers ?? 2,
       heapLimitMb: options.heapLimitMb,
     });

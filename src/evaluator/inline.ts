@@ -6,7 +6,7 @@
 // After any failure the instance is discarded and a fresh one takes its place.
 import { createRequire } from 'node:module';
 import { createHostBuiltins } from '../builtins/index.js';
-import { isGovernLinked, Wasm, type WasmModule } from '../wasm/govern-abi.js';
+import { isGovernLinked, type WasmModule } from '../wasm/govern-abi.js';
 import { classifyFailure, describe, unboundedBuiltin, type EvalOutcome } from './outcome.js';
 
 // The SDK's CommonJS build exposes loadPolicySync (the ESM entry only re-exports loadPolicy).
@@ -25,7 +25,8 @@ interface LoadedInstance {
 }
 
 export interface InlineOptions {
-  wasm: Uint8Array;
+  /** The compiled policy module. */
+  module: WasmModule;
   /** The bundle's data document as JSON text. */
   dataJson: string;
   entrypoint: string;
@@ -46,10 +47,7 @@ export class InlineEngine {
   private readonly builtins: ReturnType<typeof createHostBuiltins>;
   private readonly encoder = new TextEncoder();
 
-  private constructor(
-    private readonly options: InlineOptions,
-    private readonly module: WasmModule,
-  ) {
+  private constructor(private readonly options: InlineOptions) {
     // time.now_ns answers the request's own evaluation time, never the wall clock.
     // Only govern-linked modules run inline, and they take sets back from host builtins.
     this.builtins = createHostBuiltins({ now: () => this.requestNow, strict: options.strictBuiltins, allowNondeterministic: false, regoSets: true });
@@ -61,13 +59,12 @@ export class InlineEngine {
    * step budget), or calling a builtin with unbounded run time. Throws when the policy does not load.
    */
   static start(options: InlineOptions): InlineVerdict {
-    const module = new Wasm.Module(options.wasm);
     // Checked before instantiating: a module without the budget never runs on this thread, not
     // even a start function.
-    if (!isGovernLinked(module)) {
+    if (!isGovernLinked(options.module)) {
       return { ok: false, why: 'the module has no step budget (it was not linked by govern)' };
     }
-    const engine = new InlineEngine(options, module);
+    const engine = new InlineEngine(options);
     const { entrypoints } = engine.instance!;
     if (!entrypoints.includes(options.entrypoint)) {
       throw new Error(`entrypoint "${options.entrypoint}" is not in the policy (it has: ${entrypoints.join(', ') || 'none'})`);
@@ -78,7 +75,7 @@ export class InlineEngine {
   }
 
   private instantiate(): LoadedInstance {
-    const policy = opa.loadPolicySync(this.module as never, { ...this.options.memoryPages } as never, this.builtins as never);
+    const policy = opa.loadPolicySync(this.options.module as never, { ...this.options.memoryPages } as never, this.builtins as never);
     policy.setData(this.encoder.encode(this.options.dataJson).buffer as ArrayBuffer);
     const raw = policy as unknown as { wasmInstance: { exports: WasmExports }; mem: { buffer: ArrayBuffer }; entrypoints: Record<string, number> };
     return { policy, exports: raw.wasmInstance.exports, memory: raw.mem, entrypoints: Object.keys(raw.entrypoints) };

@@ -3,7 +3,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { createHostBuiltins } from '../builtins/index.js';
-import { isGovernLinked } from '../wasm/govern-abi.js';
 import { DONE, EvalStatus, HEADER_BYTES, LENGTH, NOW_INDEX, REQUEST, STATE, STATUS, type WorkerConfig, type WorkerHello } from './channel.js';
 import { classifyFailure, describe } from './outcome.js';
 
@@ -22,7 +21,7 @@ const builtins = createHostBuiltins({
   now: () => requestNow,
   strict: config.strictBuiltins,
   allowNondeterministic: false,
-  regoSets: isGovernLinked(config.wasm),
+  regoSets: config.regoSets,
 });
 
 function hello(message: WorkerHello): void {

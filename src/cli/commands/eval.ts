@@ -5,7 +5,7 @@ import { loadPolicy } from '@open-policy-agent/opa-wasm';
 import type { Command } from 'commander';
 import { BundleError, bundleEntrypoints, bundleWasm, readBundle } from '../../bundle/bundle.js';
 import { createHostBuiltins } from '../../builtins/index.js';
-import { isGovernLinked } from '../../wasm/govern-abi.js';
+import { isGovernLinked, Wasm } from '../../wasm/govern-abi.js';
 import type { Term } from '../../syntax/ast.js';
 import { parseQuery } from '../../syntax/parser.js';
 import { someTerm } from '../../syntax/terms.js';
@@ -69,10 +69,11 @@ function evaluationError(err: unknown): CliError {
 export async function evaluate(wasm: Uint8Array, data: unknown, input: unknown, entrypoint: string): Promise<unknown[]> {
   // time.now_ns is one value for the whole evaluation, as in OPA.
   const nowNs = BigInt(Date.now()) * 1_000_000n;
-  const builtins = createHostBuiltins({ now: () => nowNs, regoSets: isGovernLinked(wasm) });
   let policy;
   try {
-    policy = await loadPolicy(wasm, undefined, builtins as any);
+    const module = new Wasm.Module(wasm); // compiled once: inspected, then loaded
+    const builtins = createHostBuiltins({ now: () => nowNs, regoSets: isGovernLinked(module) });
+    policy = await loadPolicy(module as never, undefined, builtins as any);
   } catch (err) {
     throw new CliError(`cannot load the policy's Wasm module: ${typeof err === 'string' ? err : (err as Error).message}`);
   }
