@@ -4,12 +4,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair } from 'jose';
-import { expect } from 'vitest';
 import { generateKeys } from '../src/artifact/keys.js';
-import { writeBundle } from '../src/bundle/bundle.js';
-import { pinBundles } from '../src/bundle/pins.js';
-import { compilePolicy } from '../src/wasm/compile.js';
 import { main } from '../src/cli/main.js';
+import { writeRegoBundle } from './evaluator-fixtures.js';
 
 export async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
@@ -63,14 +60,16 @@ decision if {
 }
 `;
 
+/** Grants exactly the scope asked for; lineage (not the policy) keeps a child within its parent. */
+export const DELEGATION_POLICY = `package deleg
+
+decision := {"allow": true, "scope": input.context.scope} if input.context.scope
+`;
+
 /** A pinned bundle of GATE_POLICY and a signing key, in a fresh folder. */
 export async function gateFixture(policy = GATE_POLICY) {
   const dir = tempDir('govern-run-');
-  const compiled = compilePolicy([{ file: 'gate.rego', text: policy }], { entrypoints: ['gate/decision'] });
-  expect(compiled.errors).toEqual([]);
-  const bundle = join(dir, 'gate.tar.gz');
-  writeFileSync(bundle, writeBundle({ wasm: compiled.wasm!, entrypoints: ['gate/decision'] }));
-  pinBundles(join(dir, 'govern.lock'), [bundle]);
+  const bundle = writeRegoBundle(dir, 'gate', policy, 'gate/decision');
   const keys = await generateKeys();
   const key = join(dir, 'key.jwk');
   writeFileSync(key, JSON.stringify(keys.privateJwk));

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import binaryen from 'binaryen';
 import { writeBundle } from '../src/bundle/bundle.js';
 import { pinBundles } from '../src/bundle/pins.js';
+import { compilePolicy } from '../src/wasm/compile.js';
+import { expect } from 'vitest';
 
 export type FakeBehaviour =
   | { kind: 'result'; resultSet: string }
@@ -79,6 +81,13 @@ export function writeFakeBundle(dir: string, wasm: Uint8Array, options: { name?:
   writeFileSync(path, writeBundle({ wasm, entrypoints: [options.entrypoint ?? 'test/allow'] }));
   if (options.pin !== false) pinBundles(join(dir, 'govern.lock'), [path]);
   return path;
+}
+
+/** Compiles `rego` with govern's compiler into `dir/<name>.tar.gz` and pins it; returns the bundle's path. */
+export function writeRegoBundle(dir: string, name: string, rego: string, entrypoint: string): string {
+  const compiled = compilePolicy([{ file: `${name}.rego`, text: rego }], { entrypoints: [entrypoint] });
+  expect(compiled.errors).toEqual([]);
+  return writeFakeBundle(dir, compiled.wasm!, { name: `${name}.tar.gz`, entrypoint });
 }
 
 export const SAMPLE_REQUEST = {

@@ -1,15 +1,10 @@
 // The governor with policies compiled from real Rego by govern's compiler (src/wasm/compile.ts):
 // the decision shapes, the pinned clock, and runaway policies (time and memory) stopped fail-closed,
 // both inline (the default for govern-linked modules) and in workers.
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { writeBundle } from '../src/bundle/bundle.js';
-import { pinBundles } from '../src/bundle/pins.js';
 import { generateKeys } from '../src/artifact/keys.js';
-import { compilePolicy } from '../src/wasm/compile.js';
 import { createGovernor, type Governor, type GovernorOptions } from '../src/evaluator/index.js';
-import { SAMPLE_REQUEST, tempDir } from './evaluator-fixtures.js';
+import { SAMPLE_REQUEST, tempDir, writeRegoBundle } from './evaluator-fixtures.js';
 
 const open: Governor[] = [];
 afterEach(async () => {
@@ -20,12 +15,7 @@ let key: string | undefined;
 
 /** Compiles `rego` (package p, entrypoint p/decision), bundles and pins it, starts a governor. */
 async function governorForAny(rego: string, options: Partial<GovernorOptions> = {}): Promise<Governor> {
-  const compiled = compilePolicy([{ file: 'p.rego', text: rego }], { entrypoints: ['p/decision'] });
-  expect(compiled.errors).toEqual([]);
-  const dir = tempDir();
-  const bundle = join(dir, 'p.tar.gz');
-  writeFileSync(bundle, writeBundle({ wasm: compiled.wasm!, entrypoints: ['p/decision'] }));
-  pinBundles(join(dir, 'govern.lock'), [bundle]);
+  const bundle = writeRegoBundle(tempDir(), 'p', rego, 'p/decision');
   key ??= JSON.stringify((await generateKeys()).privateJwk);
   const g = await createGovernor({ bundle, entrypoint: 'p/decision', signingKey: key, ...options });
   open.push(g);

@@ -6,8 +6,6 @@ import { createLocalJWKSet, jwtVerify } from 'jose';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateKeys } from '../src/artifact/keys.js';
-import { writeBundle } from '../src/bundle/bundle.js';
-import { pinBundles } from '../src/bundle/pins.js';
 import { createGovernor, REASON_CODES, sha256Hex, type Governor } from '../src/evaluator/index.js';
 import { newJti } from '../src/evaluator/issue.js';
 import { canonicalize } from '../src/evaluator/canonical.js';
@@ -16,12 +14,8 @@ import { MemoryAuditStore, withAudit } from '../src/audit/index.js';
 import { runRegoTests } from '../src/cli/commands/test.js';
 import { evaluate } from '../src/cli/commands/eval.js';
 import { compilePolicy } from '../src/wasm/compile.js';
-import { runCli, tempDir } from './audit-helpers.js';
-
-const DELEGATION_POLICY = `package deleg
-
-decision := {"allow": true, "scope": input.context.scope} if input.context.scope
-`;
+import { DELEGATION_POLICY, runCli, tempDir } from './audit-helpers.js';
+import { writeRegoBundle } from './evaluator-fixtures.js';
 
 const open: { close(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -30,11 +24,7 @@ afterEach(async () => {
 
 async function fixture() {
   const dir = tempDir('govern-harness-');
-  const compiled = compilePolicy([{ file: 'deleg.rego', text: DELEGATION_POLICY }], { entrypoints: ['deleg/decision'] });
-  expect(compiled.errors).toEqual([]);
-  const bundle = join(dir, 'deleg.tar.gz');
-  writeFileSync(bundle, writeBundle({ wasm: compiled.wasm!, entrypoints: ['deleg/decision'] }));
-  pinBundles(join(dir, 'govern.lock'), [bundle]);
+  const bundle = writeRegoBundle(dir, 'deleg', DELEGATION_POLICY, 'deleg/decision');
   const keys = await generateKeys();
   const request = (scope: string[], parent?: string) => ({
     subject: { id: 'agent-1' },

@@ -1,15 +1,11 @@
 // Execution lineage: attenuation (a child only narrows its parent), revocation through ancestors,
 // and `govern lineage` over the audit log.
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateKeys } from '../src/artifact/keys.js';
 import { MemoryRevocationList } from '../src/artifact/replay.js';
 import { verifyArtifact } from '../src/artifact/verify.js';
-import { writeBundle } from '../src/bundle/bundle.js';
-import { pinBundles } from '../src/bundle/pins.js';
 import { createGovernor, type Governor } from '../src/evaluator/index.js';
-import { compilePolicy } from '../src/wasm/compile.js';
 import {
   FileAuditStore,
   LineageIndex,
@@ -19,13 +15,8 @@ import {
   withAudit,
   verifyLogFile,
 } from '../src/audit/index.js';
-import { runCli, tempDir } from './audit-helpers.js';
-
-const DELEGATION_POLICY = `package deleg
-
-# Grants exactly the scope asked for; lineage (not the policy) keeps a child within its parent.
-decision := {"allow": true, "scope": input.context.scope} if input.context.scope
-`;
+import { DELEGATION_POLICY, runCli, tempDir } from './audit-helpers.js';
+import { writeRegoBundle } from './evaluator-fixtures.js';
 
 const open: { close(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -34,11 +25,7 @@ afterEach(async () => {
 
 async function setup() {
   const dir = tempDir('govern-lineage-');
-  const compiled = compilePolicy([{ file: 'deleg.rego', text: DELEGATION_POLICY }], { entrypoints: ['deleg/decision'] });
-  expect(compiled.errors).toEqual([]);
-  const bundle = join(dir, 'deleg.tar.gz');
-  writeFileSync(bundle, writeBundle({ wasm: compiled.wasm!, entrypoints: ['deleg/decision'] }));
-  pinBundles(join(dir, 'govern.lock'), [bundle]);
+  const bundle = writeRegoBundle(dir, 'deleg', DELEGATION_POLICY, 'deleg/decision');
   const keys = await generateKeys();
   const log = join(dir, 'audit.log');
   const store = await FileAuditStore.open(log);
