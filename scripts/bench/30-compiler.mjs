@@ -82,24 +82,10 @@ console.log(
 );
 
 // 3. RBAC evaluation latency vs JSON round trip of the same input.
-const RBAC = `package rbac
-
-default allow := false
-
-allow if {
-	some role in data.user_roles[input.user]
-	some grant in data.role_grants[role]
-	grant.action == input.action
-	grant.resource == input.resource
-}
-`;
-const users = {};
-const grants = {};
-for (let r = 0; r < 20; r++) grants[`role${r}`] = Array.from({ length: 10 }, (_, g) => ({ action: g % 2 ? 'read' : 'write', resource: `res${r}-${g}` }));
-for (let u = 0; u < 200; u++) users[`user${u}`] = [`role${u % 20}`, `role${(u * 7) % 20}`];
-const data = { user_roles: users, role_grants: grants };
-const input = { user: 'user42', action: 'read', resource: 'res2-9', context: { ip: '10.0.0.1', time: '2026-01-01T00:00:00Z', tags: ['a', 'b', 'c'] } };
-const compiled = compilePolicy([{ file: 'rbac.rego', text: RBAC }], { entrypoints: ['rbac/allow'] });
+const { RBAC_POLICY, rbacData, RBAC_INPUT } = await import('./fixtures/rbac.mjs');
+const data = rbacData();
+const input = RBAC_INPUT;
+const compiled = compilePolicy([{ file: 'rbac.rego', text: RBAC_POLICY }], { entrypoints: ['rbac/allow'] });
 if (!compiled.wasm) {
   console.log(`rbac: compile failed: ${compiled.errors.map((e) => e.message).join('; ')}`);
 } else {

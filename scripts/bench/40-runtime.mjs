@@ -125,28 +125,13 @@ console.log(`ratio parse+dump/JS: ${(parseWasm / parseBase).toFixed(2)}x`);
 // JSON.parse(JSON.stringify(input)), interleaved in rounds so machine load hits all alike.
 const { loadPolicy } = await import('@open-policy-agent/opa-wasm');
 const { compilePolicy } = await import('../../dist/wasm/compile.js');
-const RBAC = `package rbac
-
-default allow := false
-
-allow if {
-	some role in data.user_roles[input.user]
-	some grant in data.role_grants[role]
-	grant.action == input.action
-	grant.resource == input.resource
-}
-`;
-const rbacUsers = {};
-const rbacGrants = {};
-for (let r = 0; r < 20; r++) rbacGrants[`role${r}`] = Array.from({ length: 10 }, (_, g) => ({ action: g % 2 ? 'read' : 'write', resource: `res${r}-${g}` }));
-for (let u = 0; u < 200; u++) rbacUsers[`user${u}`] = [`role${u % 20}`, `role${(u * 7) % 20}`];
-const rbacInput = { user: 'user42', action: 'read', resource: 'res2-9', context: { ip: '10.0.0.1', time: '2026-01-01T00:00:00Z', tags: ['a', 'b', 'c'] } };
-const rbac = compilePolicy([{ file: 'rbac.rego', text: RBAC }], { entrypoints: ['rbac/allow'] });
+const { RBAC_POLICY, rbacData, RBAC_INPUT: rbacInput } = await import('./fixtures/rbac.mjs');
+const rbac = compilePolicy([{ file: 'rbac.rego', text: RBAC_POLICY }], { entrypoints: ['rbac/allow'] });
 if (!rbac.wasm) {
   console.log(`rbac breakdown: compile failed: ${rbac.errors.map((e) => e.message).join('; ')}`);
 } else {
   const policy = await loadPolicy(rbac.wasm);
-  policy.setData({ user_roles: rbacUsers, role_grants: rbacGrants });
+  policy.setData(rbacData());
   const px = policy.wasmInstance.exports;
   const text = encoder.encode(JSON.stringify(rbacInput));
   const at = policy.dataHeapPtr + 4096;
