@@ -1,8 +1,7 @@
 // RFC 8785 (JCS) canonical JSON: object members sorted by UTF-16 code units, no whitespace,
 // numbers and strings serialized the way ECMAScript's JSON.stringify does. Same value → same bytes,
 // which is what makes input digests and decision records reproducible across processes.
-import * as cryptoModule from 'node:crypto';
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -120,10 +119,10 @@ function isWellFormed(text: string): boolean {
 
 // crypto.hash (Node >= 20.12) is a one-shot digest without a Hash object: twice as fast on the
 // short texts hashed for every decision.
-const oneShot = (cryptoModule as { hash?: (algorithm: string, data: string | Uint8Array, encoding: 'hex') => string }).hash;
+const oneShot = (crypto as { hash?: (algorithm: string, data: string | Uint8Array, encoding: 'hex') => string }).hash;
 
 export function sha256Hex(data: string | Uint8Array): string {
-  return oneShot ? oneShot('sha256', data, 'hex') : createHash('sha256').update(data).digest('hex');
+  return oneShot ? oneShot('sha256', data, 'hex') : crypto.createHash('sha256').update(data).digest('hex');
 }
 
 /** sha256 (hex) of the canonical JSON of `value`. */

@@ -1,6 +1,6 @@
-// Reading the policy's answer, and turning an allow into its record and artifact claims.
+// Reading the policy's answer, and the protected header of the artifact an allow gets.
 import type { JsonValue } from './canonical.js';
-import { ARTIFACT_TYPE, type ArtifactClaims } from './issue.js';
+import { ARTIFACT_TYPE } from './issue.js';
 import { REASONS, type ReasonCode } from './reasons.js';
 
 export interface Interpretation {
@@ -35,31 +35,9 @@ export function interpretResultSet(resultSet: unknown): Interpretation {
   return { allow: false, reason: REASONS.DECISION_INVALID, detail: 'the decision is neither a boolean nor an object with a boolean "allow"', result: value };
 }
 
-
 /** The base64url JWS protected header of an artifact signed with `alg` (and `kid`). */
 export function artifactHeader(alg: string, kid: string | undefined): string {
   const header: Record<string, unknown> = { alg, typ: ARTIFACT_TYPE };
   if (kid !== undefined) header.kid = kid;
   return Buffer.from(JSON.stringify(header)).toString('base64url');
-}
-
-/** The artifact claims of an allow, in a fixed order (the payload bytes are what is signed). */
-export function allowClaims(claims: Omit<ArtifactClaims, 'parent_jti'>, parentJti: string | undefined): ArtifactClaims {
-  const ordered: ArtifactClaims = {
-    iss: claims.iss,
-    sub: claims.sub,
-    aud: claims.aud,
-    iat: claims.iat,
-    nbf: claims.nbf,
-    exp: claims.exp,
-    jti: claims.jti,
-    intent: claims.intent,
-    policy: claims.policy,
-    input_sha256: claims.input_sha256,
-    decision_sha256: claims.decision_sha256,
-    env_sha256: claims.env_sha256,
-    scope: claims.scope,
-  };
-  if (parentJti !== undefined) ordered.parent_jti = parentJti;
-  return ordered;
 }

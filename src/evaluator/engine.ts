@@ -1,7 +1,8 @@
-// Worker evaluation, for policies that cannot run inline (inline.ts): a pool of persistent workers,
-// one request in flight per worker over a shared-memory channel, with a hard time limit. A worker that times out,
-// traps or throws is terminated and replaced (its Wasm state may be broken), so every evaluation
-// starts from a clean instance and a runaway policy never blocks the caller past the limit.
+// Worker evaluation, for policies that cannot run inline (inline.ts): a pool of persistent
+// workers, one request in flight per worker over a shared-memory channel, with a hard time limit.
+// A worker that times out, traps or throws is terminated and replaced (its Wasm state may be
+// broken), so every evaluation starts from a clean instance and a runaway policy never blocks the
+// caller past the limit.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -33,7 +34,6 @@ export class EngineLoadError extends Error {
     this.name = 'EngineLoadError';
   }
 }
-
 
 // Atomics.waitAsync is in Node 20 but not in the ES2022 lib types.
 const waitAsync = (Atomics as unknown as {

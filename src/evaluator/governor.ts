@@ -21,7 +21,7 @@ import {
 } from '../bundle/signatures.js';
 import { defaultPinsPath } from '../bundle/pins.js';
 import { canonicalize, sha256Hex, type JsonValue } from './canonical.js';
-import { allowClaims, artifactHeader, interpretResultSet } from './decision.js';
+import { artifactHeader, interpretResultSet } from './decision.js';
 import { PolicyEngine, EngineLoadError } from './engine.js';
 import { InlineEngine } from './inline.js';
 import type { EvalOutcome } from './outcome.js';
@@ -388,24 +388,23 @@ export async function createGovernor(options: GovernorOptions): Promise<Governor
 
     const allowed = record(true, [REASONS.ALLOWED], undefined, about, verdict.result);
     const allowedJson = recordJson(allowed);
-    const claims = allowClaims(
-      {
-        iss: issuer,
-        sub: about.subject,
-        aud: audience,
-        iat: nowSeconds,
-        nbf: nowSeconds,
-        exp,
-        jti: newJti(),
-        intent: { action: about.action, resource: about.resource, args_sha256: about.args_sha256 },
-        policy: { bundle_sha256: state.loaded.sha256, entrypoint },
-        input_sha256: inputSha256,
-        decision_sha256: sha256Hex(allowedJson),
-        env_sha256: state.envDigest,
-        scope: verdict.scope ?? [about.action],
-      },
-      about.parent_jti,
-    );
+    // Written in a fixed member order: the payload bytes are what is signed.
+    const claims: ArtifactClaims = {
+      iss: issuer,
+      sub: about.subject,
+      aud: audience,
+      iat: nowSeconds,
+      nbf: nowSeconds,
+      exp,
+      jti: newJti(),
+      intent: { action: about.action, resource: about.resource, args_sha256: about.args_sha256 },
+      policy: { bundle_sha256: state.loaded.sha256, entrypoint },
+      input_sha256: inputSha256,
+      decision_sha256: sha256Hex(allowedJson),
+      env_sha256: state.envDigest,
+      scope: verdict.scope ?? [about.action],
+    };
+    if (about.parent_jti !== undefined) claims.parent_jti = about.parent_jti;
     const signingInput = `${artifactHeaderText}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
     let signature: string;
     try {
