@@ -333,6 +333,7 @@ class FunctionBuilder {
     const m = this.m;
     const target = this.ctx.policy.funcs.find((f) => f.name === func);
     let call: Expr;
+    let hostArgs: string | undefined; // set around a host call that reads sets (see BuiltinTarget)
     if (target) {
       let callArgs = args;
       if (argCount + 2 === target.params.length) callArgs = [this.get(INPUT), this.get(DATA), ...args];
@@ -347,19 +348,12 @@ class FunctionBuilder {
         call = m.call(builtin.func, args, i32);
       } else {
         call = m.call(builtin.import, [m.i32Const(builtin.id), m.i32Const(0), ...args], i32);
-        if (builtin.marksSets) {
-          const hostArgs = this.ctx.rtGlobal('rt_host_args');
-          return [
-            ...this.setLocation(where),
-            m.globalSet(hostArgs, m.i32Const(1)),
-            this.set(result, call),
-            m.globalSet(hostArgs, m.i32Const(0)),
-            this.failIf(m.i32Eqz(this.get(result))),
-          ];
-        }
+        if (builtin.marksSets) hostArgs = this.ctx.rtGlobal('rt_host_args');
       }
     }
-    return [...this.setLocation(where), this.set(result, call), this.failIf(m.i32Eqz(this.get(result)))];
+    const assign = this.set(result, call);
+    const invoke = hostArgs ? [m.globalSet(hostArgs, m.i32Const(1)), assign, m.globalSet(hostArgs, m.i32Const(0))] : [assign];
+    return [...this.setLocation(where), ...invoke, this.failIf(m.i32Eqz(this.get(result)))];
   }
 
   /** `data.lib[x](1)`: compare the computed path with every function's path, call the match. */

@@ -32,7 +32,6 @@ export const ABI_EXPORTS = new Set([
   'memory',
 ]);
 
-
 /** Whether a runtime export survives linking. */
 export function keepsExport(name: string): boolean {
   return ABI_EXPORTS.has(name) || GOVERN_EXPORTS.has(name);

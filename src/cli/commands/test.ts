@@ -5,9 +5,9 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { extname, join, relative, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadPolicy } from '@open-policy-agent/opa-wasm';
-import { STEPS_PER_MS } from '../../wasm/govern-abi.js';
 import { Option, type Command } from 'commander';
 import { createHostBuiltins } from '../../builtins/index.js';
+import { STEPS_PER_MS } from '../../wasm/govern-abi.js';
 import type { Expr, Module, Rule, Term } from '../../syntax/ast.js';
 import { formatRegoError, type RegoError } from '../../syntax/diagnostics.js';
 import { parseModule } from '../../syntax/parser.js';
@@ -127,7 +127,8 @@ export async function runRegoTests(
 ): Promise<RegoTestRun> {
   // Each test may run this many loop iterations (govern's step budget): a runaway test is an
   // ERROR, not a hung CI job.
-  const stepBudget = BigInt((options.timeoutMs ?? DEFAULT_TEST_TIMEOUT_MS) * STEPS_PER_MS);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TEST_TIMEOUT_MS;
+  const stepBudget = BigInt(timeoutMs * STEPS_PER_MS);
   const { sources, data } = collectFiles(paths);
   // time.now_ns is one value for the whole run (constant within every evaluation, as in OPA).
   const runClock = BigInt(Date.now()) * 1_000_000n;
@@ -173,7 +174,7 @@ export async function runRegoTests(
       } catch (err) {
         const text = errorText(err);
         const stopped = /govern_step_limit/.test(text);
-        [status, message] = ['error', stopped ? `the test ran past its step budget (${stepBudget} loop iterations, from --timeout ${options.timeoutMs ?? DEFAULT_TEST_TIMEOUT_MS} ms) and was stopped` : text];
+        [status, message] = ['error', stopped ? `the test ran past its step budget (${stepBudget} loop iterations, from --timeout ${timeoutMs} ms) and was stopped` : text];
         policy = await load(); // the instance stopped part-way: the next test gets a fresh one
       }
       const result: RegoTestResult = { ...describe(t), status, durationMs: performance.now() - started };
