@@ -103,7 +103,6 @@ function binary(op: number, a: unknown, b: unknown): Node {
   };
 }
 
-/** Generated functions, collected by the code generator and written after the runtime's. */
 /** The start function that grows the memory and copies passive static data (then runs the runtime's). */
 const STATIC_INIT = 'govern:static_init';
 
@@ -133,6 +132,7 @@ function staticInit(base: number, length: number, pages: number, segment: number
   };
 }
 
+/** Generated functions, collected by the code generator and written after the runtime's. */
 interface GeneratedFunc {
   name: string;
   params: number;
@@ -586,12 +586,12 @@ export function linkPolicyFast(policy: Policy, options: LinkOptions): Uint8Array
   }
   // Static data past the first pages is copied in by a start function (see staticPlacement).
   const placement = staticPlacement(end);
-  const dataSection = mod.sections.find((sec) => sec.id === 11);
-  const runtimeSegments = dataSection ? new Reader(mod.bytes, dataSection.start).u32() : 0;
-  const startSection = mod.sections.find((sec) => sec.id === 8);
   if (placement.passive && laid.bytes.length > 0) {
+    const startSection = mod.sections.find((sec) => sec.id === 8);
     if (!startSection) throw new LinkError('internal error: the runtime has no start function to chain the static data copy to');
     const runtimeStart = new Reader(mod.bytes, startSection.start).u32();
+    const dataSection = mod.sections.find((sec) => sec.id === 11);
+    const runtimeSegments = dataSection ? new Reader(mod.bytes, dataSection.start).u32() : 0; // ours comes after them
     generated.push({ name: STATIC_INIT, params: 0, result: 'none', vars: 0, body: staticInit(base, laid.bytes.length, placement.pages, runtimeSegments, () => remap(runtimeStart)) });
   }
   const funcIndex = new Map<string, number>();

@@ -29,10 +29,9 @@ const Wasm = (globalThis as unknown as {
   WebAssembly: { Module: { new (bytes: Uint8Array): WasmModule; exports(module: WasmModule): { name: string; kind: string }[] } };
 }).WebAssembly;
 
-/** Whether a compiled module (or its bytes) was linked by govern (see above). */
-export function isGovernLinked(module: Uint8Array | WasmModule): boolean {
-  const compiled = module instanceof Uint8Array ? new Wasm.Module(module) : module;
-  return Wasm.Module.exports(compiled).some((e) => e.name === 'govern_steps_set' && e.kind === 'function');
+/** Whether a compiled module was linked by govern (see above). */
+export function isGovernLinked(module: WasmModule): boolean {
+  return Wasm.Module.exports(module).some((e) => e.name === 'govern_steps_set' && e.kind === 'function');
 }
 
 export { Wasm, type WasmModule };

@@ -326,7 +326,7 @@ export function writeJSON(b: usize, v: usize, html: bool): void {
     case T_NULL: bufAscii(b, "null"); return;
     case T_BOOL: bufAscii(b, load<u32>(v, 4) ? "true" : "false"); return;
     case T_NUM:
-      if (markSets && isBigInteger(v)) {
+      if (forHostArgs && isBigInteger(v)) {
         // An integer a double cannot hold, among a host builtin's arguments: its exact digits.
         bufAscii(b, NUM_MARKER_OPEN);
         writeNumberCanonical(b, v);
@@ -345,7 +345,7 @@ export function writeJSON(b: usize, v: usize, html: bool): void {
       return;
     }
     case T_SET: {
-      if (markSets) bufAscii(b, SET_MARKER_OPEN);
+      if (forHostArgs) bufAscii(b, SET_MARKER_OPEN);
       bufByte(b, 0x5b);
       const n = tblCount(v);
       if (n == 1) writeJSON(b, load<u32>(soleEntry(v)), html); // a result set: no sorted view needed
@@ -357,7 +357,7 @@ export function writeJSON(b: usize, v: usize, html: bool): void {
         }
       }
       bufByte(b, 0x5d);
-      if (markSets) bufByte(b, 0x7d);
+      if (forHostArgs) bufByte(b, 0x7d);
       return;
     }
     case T_OBJ: {
@@ -440,6 +440,7 @@ export function writeRego(b: usize, v: usize): void {
 const SET_MARKER_OPEN = '{"\\u0000set":';
 const NUM_MARKER_OPEN = '{"\\u0000num":"';
 const MAX_SAFE: i64 = 9007199254740991;
+let forHostArgs = false;
 
 function isBigInteger(v: usize): bool {
   const k = numKind(v);
@@ -448,14 +449,13 @@ function isBigInteger(v: usize): bool {
   const n = numInt(v);
   return n > MAX_SAFE || n < -MAX_SAFE;
 }
-let markSets = false;
 
 export function dumpJSON(v: usize, hostArgs: bool = false): usize {
   const b = bufNew(256);
-  markSets = hostArgs;
+  forHostArgs = hostArgs;
   if (v == 0) bufAscii(b, "null");
   else writeJSON(b, v, false);
-  markSets = false;
+  forHostArgs = false;
   return bufCStr(b);
 }
 
